@@ -1,0 +1,27 @@
+# user_mgmt: PGXS build.  make && make install && make installcheck
+
+EXTENSION = user_mgmt
+MODULE_big = user_mgmt
+
+# The plain-C core (no PostgreSQL headers) and the fmgr binding.
+CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
+	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o
+OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o
+
+DATA = $(wildcard sql/user_mgmt--*.sql)
+
+# pg_regress inputs: every sql/*.sql that is not an extension script, run in
+# the order listed here (init creates the helpers the others use).
+REGRESS = init roles table hashing verify migrations_catalog
+REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto
+
+PG_CFLAGS = -Wall -Wextra
+# PostgreSQL's own headers are not -Wextra clean: read them as system headers.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+
+# The Blowfish inner loop is the product's hot path: see bench/.
+$(CORE_OBJS): override CFLAGS += -O3 -fomit-frame-pointer
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

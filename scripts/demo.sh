@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Demo of user_mgmt, as root on a fresh Debian 12:
+#
+#   bash scripts/demo.sh
+#
+# Installs the dependencies, builds and installs the extension, starts a
+# throwaway PostgreSQL 15 cluster under /tmp, runs a short psql session, and
+# leaves the cluster running, printing how to connect to it and stop it.
+# shellcheck source-path=SCRIPTDIR/..
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# shellcheck source=scripts/lib/deps.sh
+source "$REPO/scripts/lib/deps.sh"
+# shellcheck source=scripts/lib/cluster.sh
+source "$REPO/scripts/lib/cluster.sh"
+
+echo "== dependencies"
+deps_install
+echo "== build + install"
+bash "$REPO/scripts/build.sh"
+echo "== throwaway cluster"
+trap cluster_stop EXIT   # only if the demo fails; removed below
+cluster_start
+
+echo "== demo"
+psql -X -e -v ON_ERROR_STOP=1 --pset=footer=off <<'SQL'
+CREATE EXTENSION user_mgmt;
+\dx user_mgmt
+
+-- bcrypt, natively: $2b$, 60 characters, cost from user_mgmt.bcrypt_cost (12)
+SHOW user_mgmt.bcrypt_cost;
+INSERT INTO user_mgmt.users (username, hashed_password, role, full_name)
+VALUES ('ivan', user_mgmt.hash_password('correct horse battery staple'), 'ADMIN', 'Иван Петров')
+RETURNING id, username, role, user_mgmt.role_label(role) AS label, hashed_password;
+
+SELECT username,
+       user_mgmt.verify_password('correct horse battery staple', hashed_password) AS right_password,
+       user_mgmt.verify_password('Correct horse battery staple', hashed_password) AS wrong_password,
+       user_mgmt.hash_cost(hashed_password) AS cost,
+       user_mgmt.password_needs_rehash(hashed_password, 13) AS needs_rehash_at_13
+FROM user_mgmt.users;
+
+-- plaintext never gets in
+\set ON_ERROR_STOP 0
+INSERT INTO user_mgmt.users (username, hashed_password, full_name)
+VALUES ('oops', 'hunter2', 'Plain Text');
+\set ON_ERROR_STOP 1
+
+-- roles: enum by member name, Russian display labels
+SELECT user_mgmt.role_labels();
+SELECT r AS role, user_mgmt.role_label(r) AS label
+FROM unnest(enum_range(NULL::user_mgmt.role)) AS r;
+SELECT user_mgmt.role_from_label('Кассир');
+
+-- migration catalog
+SELECT version, previous_version, direction, description, applied_by
+FROM user_mgmt.schema_migrations ORDER BY applied_at;
+SELECT user_mgmt.current_version();
+SQL
+
+trap - EXIT
+dir=$UM_CLUSTER_DIR
+cat <<EOF2
+
+== The cluster is still running.
+Connect:  psql -h $dir -p $PGPORT -U postgres
+      or: psql -h 127.0.0.1 -p $PGPORT -U postgres
+Stop:     runuser -u postgres -- $PG_BINDIR/pg_ctl -D $dir/data stop && rm -rf $dir
+EOF2

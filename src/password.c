@@ -1,0 +1,202 @@
+/*
+ * password.c
+ *		SQL face of the bcrypt core: hash_password, verify_password,
+ *		password_needs_rehash, hash_cost, is_password_hash and the GUC
+ *		user_mgmt.bcrypt_cost.
+ *
+ * The hashing itself lives in src/core (no PostgreSQL headers); this file
+ * does argument handling, errors, salt generation and interrupt checks.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "core/bcrypt.h"
+#include "core/secure.h"
+#include "user_mgmt.h"
+
+/*
+ * Rounds between interrupt checks.  One round costs about 57 us on current
+ * hardware, so this answers a cancel within about a millisecond at any cost
+ * while keeping the check itself out of the profile.
+ */
+#define ROUNDS_PER_INTERRUPT_CHECK 16
+
+static int	bcrypt_cost = 12;
+
+void
+um_password_init(void)
+{
+	DefineCustomIntVariable("user_mgmt.bcrypt_cost",
+							"bcrypt cost (log2 of the rounds) of new password hashes.",
+							"Each step up doubles the time to hash and to verify a password.",
+							&bcrypt_cost,
+							12,
+							BCRYPT_MIN_COST,
+							BCRYPT_MAX_COST,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+}
+
+static void
+check_cost(int32 cost)
+{
+	if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bcrypt cost %d is out of range", cost),
+				 errdetail("The cost must be between %d and %d.",
+						   BCRYPT_MIN_COST, BCRYPT_MAX_COST)));
+}
+
+/* Parse a stored hash, or raise an error that says what is wrong with it. */
+static void
+parse_hash(text *hash, bcrypt_hash_info *info)
+{
+	bcrypt_status status;
+
+	status = bcrypt_parse(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), 0, info);
+	if (status != BCRYPT_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bcrypt hash"),
+				 errdetail("%s", bcrypt_status_detail(status))));
+}
+
+/*
+ * Run bcrypt in chunks so that statement_timeout and pg_cancel_backend()
+ * get through at any cost.  The context holds key material: wipe it however
+ * we leave.
+ */
+static void
+compute_digest(text *password, const uint8 *salt, int cost,
+			   uint8 *digest)
+{
+	bcrypt_ctx	ctx;
+
+	PG_TRY();
+	{
+		bcrypt_init(&ctx, (const uint8 *) VARDATA_ANY(password),
+					VARSIZE_ANY_EXHDR(password), salt, cost);
+		while (!bcrypt_run(&ctx, ROUNDS_PER_INTERRUPT_CHECK))
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		um_wipe(&ctx, sizeof(ctx));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/* bcrypt_final wipes the context itself. */
+	bcrypt_final(&ctx, digest);
+}
+
+PG_FUNCTION_INFO_V1(um_hash_password);
+
+/* hash_password(password text [, cost integer]) returns text */
+Datum
+um_hash_password(PG_FUNCTION_ARGS)
+{
+	text	   *password = PG_GETARG_TEXT_PP(0);
+	int32		cost = PG_NARGS() > 1 ? PG_GETARG_INT32(1) : bcrypt_cost;
+	size_t		len = VARSIZE_ANY_EXHDR(password);
+	uint8		salt[BCRYPT_SALT_BYTES];
+	uint8		digest[BCRYPT_DIGEST_BYTES];
+	char		hash[BCRYPT_HASH_LEN + 1];
+
+	check_cost(cost);
+
+	/*
+	 * bcrypt reads only 72 bytes.  Refuse rather than cut: a silent cut
+	 * lets every password sharing those 72 bytes log in.
+	 */
+	if (len > BCRYPT_MAX_KEY_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too long for bcrypt"),
+				 errdetail("The password has %zu bytes; bcrypt uses only the first %d.",
+						   len, BCRYPT_MAX_KEY_BYTES),
+				 errhint("Use a password of at most %d bytes; a non-ASCII character takes 2 to 4 bytes in UTF-8.",
+						 BCRYPT_MAX_KEY_BYTES)));
+
+	if (!pg_strong_random(salt, sizeof(salt)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random salt")));
+
+	compute_digest(password, salt, cost, digest);
+	bcrypt_format('b', cost, salt, digest, hash);
+	um_wipe(digest, sizeof(digest));
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(hash, BCRYPT_HASH_LEN));
+}
+
+PG_FUNCTION_INFO_V1(um_verify_password);
+
+/* verify_password(password text, hashed_password text) returns boolean */
+Datum
+um_verify_password(PG_FUNCTION_ARGS)
+{
+	text	   *password = PG_GETARG_TEXT_PP(0);
+	text	   *hash = PG_GETARG_TEXT_PP(1);
+	bcrypt_hash_info info;
+	uint8		digest[BCRYPT_DIGEST_BYTES];
+	bool		match;
+
+	parse_hash(hash, &info);
+
+	/* Longer passwords are judged by their first 72 bytes, as libraries do. */
+	compute_digest(password, info.salt, info.cost, digest);
+	match = um_ct_equal(digest, info.digest, BCRYPT_DIGEST_BYTES);
+	um_wipe(digest, sizeof(digest));
+
+	PG_RETURN_BOOL(match);
+}
+
+PG_FUNCTION_INFO_V1(um_password_needs_rehash);
+
+/* password_needs_rehash(hashed_password text [, cost integer]) */
+Datum
+um_password_needs_rehash(PG_FUNCTION_ARGS)
+{
+	text	   *hash = PG_GETARG_TEXT_PP(0);
+	int32		target = PG_NARGS() > 1 ? PG_GETARG_INT32(1) : bcrypt_cost;
+	bcrypt_hash_info info;
+
+	check_cost(target);
+	parse_hash(hash, &info);
+
+	PG_RETURN_BOOL(info.cost < target || info.variant != 'b');
+}
+
+PG_FUNCTION_INFO_V1(um_hash_cost);
+
+/* hash_cost(hashed_password text) returns integer */
+Datum
+um_hash_cost(PG_FUNCTION_ARGS)
+{
+	bcrypt_hash_info info;
+
+	parse_hash(PG_GETARG_TEXT_PP(0), &info);
+
+	PG_RETURN_INT32(info.cost);
+}
+
+PG_FUNCTION_INFO_V1(um_is_password_hash);
+
+/* is_password_hash(value text) returns boolean; never raises an error */
+Datum
+um_is_password_hash(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	bcrypt_hash_info info;
+
+	PG_RETURN_BOOL(bcrypt_parse(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+								0, &info) == BCRYPT_OK);
+}

@@ -1,0 +1,14 @@
+/*
+ * unit_tests.h
+ *		The groups of core unit tests; each lives in its own file.
+ */
+#ifndef USER_MGMT_UNIT_TESTS_H
+#define USER_MGMT_UNIT_TESTS_H
+
+extern void test_blowfish(void);
+extern void test_bcrypt_kat(const char *tsv_path);
+extern void test_bcrypt(void);
+extern void test_bcrypt_parse(void);
+extern void test_secure(void);
+
+#endif							/* USER_MGMT_UNIT_TESTS_H */
