@@ -12,7 +12,7 @@ DATA = $(wildcard sql/user_mgmt--*.sql)
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
-REGRESS = init roles table hashing verify migrations_catalog
+REGRESS = init roles table hashing verify lifecycle migrations_catalog
 REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto
 
 PG_CFLAGS = -Wall -Wextra

@@ -28,7 +28,7 @@ psql -X -e -v ON_ERROR_STOP=1 --pset=footer=off <<'SQL'
 CREATE EXTENSION user_mgmt;
 \dx user_mgmt
 
--- bcrypt, natively: $2b$, 60 characters, cost from user_mgmt.bcrypt_cost (12)
+\echo '-- bcrypt, natively: $2b$, 60 characters, cost from user_mgmt.bcrypt_cost (12)'
 SHOW user_mgmt.bcrypt_cost;
 INSERT INTO user_mgmt.users (username, hashed_password, role, full_name)
 VALUES ('ivan', user_mgmt.hash_password('correct horse battery staple'), 'ADMIN', 'Иван Петров')
@@ -41,19 +41,19 @@ SELECT username,
        user_mgmt.password_needs_rehash(hashed_password, 13) AS needs_rehash_at_13
 FROM user_mgmt.users;
 
--- plaintext never gets in
+\echo '-- The CHECK constraint keeps plaintext out: the next INSERT fails on purpose.'
 \set ON_ERROR_STOP 0
 INSERT INTO user_mgmt.users (username, hashed_password, full_name)
 VALUES ('oops', 'hunter2', 'Plain Text');
 \set ON_ERROR_STOP 1
 
--- roles: enum by member name, Russian display labels
+\echo '-- Roles: the enum holds member names, role_label() gives the display labels.'
 SELECT user_mgmt.role_labels();
 SELECT r AS role, user_mgmt.role_label(r) AS label
 FROM unnest(enum_range(NULL::user_mgmt.role)) AS r;
 SELECT user_mgmt.role_from_label('Кассир');
 
--- migration catalog
+\echo '-- The migration catalog (like alembic history / alembic current).'
 SELECT version, previous_version, direction, description, applied_by
 FROM user_mgmt.schema_migrations ORDER BY applied_at;
 SELECT user_mgmt.current_version();

@@ -1,6 +1,8 @@
 --
 -- Set-up shared by the tests that follow: the extension itself and a
--- helper that shows the SQLSTATE, message, detail and hint of an error.
+-- helper that shows the SQLSTATE, message, detail and hint of an error
+-- (nothing here assumes a particular version: the tests describe the
+-- default version, and migrations_catalog walks the others).
 --
 CREATE EXTENSION user_mgmt;
 
@@ -18,6 +20,10 @@ EXCEPTION WHEN OTHERS OR query_canceled THEN
 		message = MESSAGE_TEXT,
 		detail = PG_EXCEPTION_DETAIL,
 		hint = PG_EXCEPTION_HINT;
+	-- the failing row carries timestamps that change with every run
+	IF detail LIKE 'Failing row contains %' THEN
+		detail := 'Failing row contains (...).';
+	END IF;
 END
 $$;
 

@@ -22,16 +22,37 @@ _Static_assert(sizeof(blowfish_state) ==
 			   "blowfish_state must have no padding");
 
 /*
- * Blowfish's F.  The P word is XORed in separately by BF_ROUND so that it
- * stays off the critical path.  The extracted byte used last (x & 0xff) is
- * the cheapest one, so its load finishes in time for the final addition.
+ * Blowfish's F.  Each round costs the latency of: extract a byte, load an
+ * S-box word, add, xor, add, and xor into the other half.  The second byte
+ * needs two operations to extract, so its S-box is indexed by a byte offset
+ * computed directly ((x >> 14) & 0x3fc): a plain base+index load is a cycle
+ * faster than a scaled index with displacement, taking the slowest path
+ * from 11 cycles per round to 10 (measured: about 6% faster overall).
  */
+#define BF_S1(S, x) \
+	(*(const uint32_t *) ((const unsigned char *) (S)[1] + (((x) >> 14) & 0x3fc)))
+
 #define BF_F(S, x) \
-	((((S)[0][(x) >> 24] + (S)[1][((x) >> 16) & 0xff]) ^ \
+	((((S)[0][(x) >> 24] + BF_S1(S, x)) ^ \
 	  (S)[2][((x) >> 8) & 0xff]) + (S)[3][(x) & 0xff])
 
+/*
+ * Keep the P word off the critical path: without the empty asm the
+ * compiler may reassociate b ^ P ^ F as (F ^ P) ^ b, which puts two xors
+ * after F instead of one.
+ */
+#if defined(__GNUC__)
+#define BF_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define BF_OPAQUE(v) ((void) 0)
+#endif
+
 #define BF_ROUND(S, P, a, b, n) \
-	((b) ^= (P)[n], (b) ^= BF_F(S, a))
+	do { \
+		(b) ^= (P)[n]; \
+		BF_OPAQUE(b); \
+		(b) ^= BF_F(S, a); \
+	} while (0)
 
 /* Encrypt (L, R) in place; L and R must be uint32_t lvalues. */
 #define BF_ENCRYPT(S, P, L, R) \

@@ -20,6 +20,9 @@ def _comment(text, stream):
 
 
 def _name(test):
+    case = getattr(test, "test_case", None)  # a subtest
+    if case is not None:
+        return "%s %s" % (_name(case), test._subDescription())
     if isinstance(test, unittest.TestCase):
         return "%s.%s" % (type(test).__name__, test._testMethodName)
     return str(test)  # e.g. "setUpClass (test_x.Class)"
@@ -104,7 +107,8 @@ def connect(dbname="postgres", **kwargs):
 
 
 def create_test_db(name, extensions=("user_mgmt",)):
-    """(Re)creates database `name` and the given extensions in it."""
+    """(Re)creates database `name` with the given extensions in it; an
+    extension is a name or a (name, version) pair."""
     drop_test_db(name)
     admin = connect("postgres")
     admin.autocommit = True
@@ -119,7 +123,11 @@ def create_test_db(name, extensions=("user_mgmt",)):
     try:
         with conn.cursor() as cur:
             for ext in extensions:
-                cur.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(ext)))
+                ext, version = (ext, None) if isinstance(ext, str) else ext
+                stmt = sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(ext))
+                if version is not None:
+                    stmt += sql.SQL(" VERSION {}").format(sql.Literal(version))
+                cur.execute(stmt)
     finally:
         conn.close()
 

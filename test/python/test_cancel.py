@@ -79,9 +79,11 @@ class CancelTest(unittest.TestCase):
         # call the function: once pg_locks shows the lock, the backend is
         # inside (or a few instructions before) the bcrypt computation, past
         # parsing and planning, so only the function's own interrupt checks
-        # can end it early.
-        query = ("SELECT %s FROM (SELECT pg_advisory_xact_lock(%d) OFFSET 0) AS started"
-                 % (call, LOCK_KEY))
+        # can end it early.  The arguments come from the subquery, so the
+        # planner cannot fold the (immutable) call into a constant at plan
+        # time, before the lock.
+        query = ("SELECT %s FROM (SELECT %%s::text AS a1, %%s::text AS a2, "
+                 "pg_advisory_xact_lock(%d) OFFSET 0) AS started" % (call, LOCK_KEY))
 
         def worker():
             try:
@@ -122,14 +124,14 @@ class CancelTest(unittest.TestCase):
         return outcome.get("error")
 
     def test_cancel_hash_password(self):
-        err = self._cancel_running("user_mgmt.hash_password('x', 20)", ())
+        err = self._cancel_running("user_mgmt.hash_password(a1, a2::int)", ("x", "20"))
         self.assertIsInstance(err, psycopg2.Error)
         self.assertEqual(err.pgcode, "57014", str(err))
         self.assertIn("user request", str(err))
         self.assert_usable(self.conn)
 
     def test_cancel_verify_password(self):
-        err = self._cancel_running("user_mgmt.verify_password('x', %s)", (HASH20,))
+        err = self._cancel_running("user_mgmt.verify_password(a1, a2)", ("x", HASH20))
         self.assertIsInstance(err, psycopg2.Error)
         self.assertEqual(err.pgcode, "57014", str(err))
         self.assertIn("user request", str(err))
