@@ -25,7 +25,7 @@ variants=(
 	"O3:-O3"
 	"omit-fp:-fomit-frame-pointer"
 	"unroll:-funroll-loops"
-	"O3+omit-fp+unroll:-O3 -fomit-frame-pointer -funroll-loops"
+	"O3+omit-fp:-O3 -fomit-frame-pointer"
 )
 
 mkdir -p "$build"

@@ -77,7 +77,7 @@ tally() { # name output-file exit-status
         printf 'not ok - %s ran no test\n' "$name"
         FAILED=$((FAILED + 1))
     fi
-    printf '# suite %s: %d passed, %d failed, exit status %s\n' "$name" "$p" "$f" "$rc"
+    printf '# end of suite %s: %d ok, %d not ok, exit status %s\n' "$name" "$p" "$f" "$rc"
 }
 
 # Runs a TAP-printing command as a suite: shows its output live, then tallies.
