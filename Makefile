@@ -5,14 +5,16 @@ MODULE_big = user_mgmt
 
 # The plain-C core (no PostgreSQL headers) and the fmgr binding.
 CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
-	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o
-OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o
+	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o \
+	src/core/base64url.o src/core/json_scan.o src/core/jws.o
+OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
+	src/signing_keys.o src/tokens.o src/session.o
 
 DATA = $(wildcard sql/user_mgmt--*.sql)
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
-REGRESS = init roles table hashing verify lifecycle migrations_catalog
+REGRESS = init roles table hashing verify lifecycle accounts tokens migrations_catalog
 REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto
 
 PG_CFLAGS = -Wall -Wextra

@@ -1,8 +1,9 @@
 /*
  * password.c
  *		SQL face of the bcrypt core: hash_password, verify_password,
- *		password_needs_rehash, hash_cost, is_password_hash and the GUC
- *		user_mgmt.bcrypt_cost.
+ *		password_needs_rehash, hash_cost, is_password_hash, the password
+ *		policy, random_bytes, and the GUCs user_mgmt.bcrypt_cost and
+ *		user_mgmt.min_password_length.
  *
  * The hashing itself lives in src/core (no PostgreSQL headers); this file
  * does argument handling, errors, salt generation and interrupt checks.
@@ -10,6 +11,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port.h"
 #include "utils/builtins.h"
@@ -26,11 +28,26 @@
  */
 #define ROUNDS_PER_INTERRUPT_CHECK 16
 
+/* Longest random_bytes() answer: keys and salts, not bulk data. */
+#define MAX_RANDOM_BYTES 1024
+
 static int	bcrypt_cost = 12;
+static int	min_password_length = 8;
 
 void
 um_password_init(void)
 {
+	DefineCustomIntVariable("user_mgmt.min_password_length",
+							"Fewest characters a new password may have.",
+							"create_user, set_password and change_password refuse shorter ones.",
+							&min_password_length,
+							8,
+							1,
+							BCRYPT_MAX_KEY_BYTES,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("user_mgmt.bcrypt_cost",
 							"bcrypt cost (log2 of the rounds) of new password hashes.",
 							"Each step up doubles the time to hash and to verify a password.",
@@ -52,6 +69,23 @@ check_cost(int32 cost)
 				 errmsg("bcrypt cost %d is out of range", cost),
 				 errdetail("The cost must be between %d and %d.",
 						   BCRYPT_MIN_COST, BCRYPT_MAX_COST)));
+}
+
+/*
+ * bcrypt reads only 72 bytes.  Refuse rather than cut: a silent cut lets
+ * every password sharing those 72 bytes log in.
+ */
+static void
+check_password_bytes(size_t len)
+{
+	if (len > BCRYPT_MAX_KEY_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too long for bcrypt"),
+				 errdetail("The password has %zu bytes; bcrypt uses only the first %d.",
+						   len, BCRYPT_MAX_KEY_BYTES),
+				 errhint("Use a password of at most %d bytes; a non-ASCII character takes 2 to 4 bytes in UTF-8.",
+						 BCRYPT_MAX_KEY_BYTES)));
 }
 
 /* Parse a stored hash, or raise an error that says what is wrong with it. */
@@ -111,19 +145,7 @@ um_hash_password(PG_FUNCTION_ARGS)
 	char		hash[BCRYPT_HASH_LEN + 1];
 
 	check_cost(cost);
-
-	/*
-	 * bcrypt reads only 72 bytes.  Refuse rather than cut: a silent cut
-	 * lets every password sharing those 72 bytes log in.
-	 */
-	if (len > BCRYPT_MAX_KEY_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("password is too long for bcrypt"),
-				 errdetail("The password has %zu bytes; bcrypt uses only the first %d.",
-						   len, BCRYPT_MAX_KEY_BYTES),
-				 errhint("Use a password of at most %d bytes; a non-ASCII character takes 2 to 4 bytes in UTF-8.",
-						 BCRYPT_MAX_KEY_BYTES)));
+	check_password_bytes(len);
 
 	if (!pg_strong_random(salt, sizeof(salt)))
 		ereport(ERROR,
@@ -199,4 +221,72 @@ um_is_password_hash(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(bcrypt_parse(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
 								0, &info) == BCRYPT_OK);
+}
+
+PG_FUNCTION_INFO_V1(um_check_password_policy);
+
+/* check_password_policy(password text) returns void */
+Datum
+um_check_password_policy(PG_FUNCTION_ARGS)
+{
+	text	   *password = PG_GETARG_TEXT_PP(0);
+	int			chars = pg_mbstrlen_with_len(VARDATA_ANY(password),
+											 VARSIZE_ANY_EXHDR(password));
+
+	if (chars < min_password_length)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too short"),
+				 errdetail("The password has %d characters; user_mgmt.min_password_length requires at least %d.",
+						   chars, min_password_length)));
+	check_password_bytes(VARSIZE_ANY_EXHDR(password));
+
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(um_dummy_password_hash);
+
+/*
+ * dummy_password_hash() returns text: a well-formed hash at the current
+ * cost.  Its digest is a fixed string, which no password reaches except
+ * with probability 2^-184; checking against it costs what a real check does.
+ */
+Datum
+um_dummy_password_hash(PG_FUNCTION_ARGS)
+{
+	static const char salt_and_digest[] =
+		"UnknownUserDummySalt.."		/* 22 salt characters */
+		"TimingEqualiserThatNeverMatches";	/* 31 digest characters */
+	char		hash[BCRYPT_HASH_LEN + 1];
+
+	StaticAssertStmt(sizeof(salt_and_digest) - 1 == BCRYPT_HASH_LEN - 7,
+					 "dummy hash must have 22 salt and 31 digest characters");
+	snprintf(hash, sizeof(hash), "$2b$%02d$%s", bcrypt_cost, salt_and_digest);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(hash, BCRYPT_HASH_LEN));
+}
+
+PG_FUNCTION_INFO_V1(um_random_bytes);
+
+/* random_bytes(count integer) returns bytea */
+Datum
+um_random_bytes(PG_FUNCTION_ARGS)
+{
+	int32		count = PG_GETARG_INT32(0);
+	bytea	   *result;
+
+	if (count < 1 || count > MAX_RANDOM_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("random_bytes count %d is out of range", count),
+				 errdetail("The count must be between 1 and %d.", MAX_RANDOM_BYTES)));
+
+	result = palloc(VARHDRSZ + count);
+	SET_VARSIZE(result, VARHDRSZ + count);
+	if (!pg_strong_random(VARDATA(result), count))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes")));
+
+	PG_RETURN_BYTEA_P(result);
 }

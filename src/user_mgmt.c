@@ -7,6 +7,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "signing_keys.h"
 #include "user_mgmt.h"
 
 PG_MODULE_MAGIC;
@@ -17,6 +18,10 @@ void
 _PG_init(void)
 {
 	um_password_init();
+	um_login_failures_init();
+	um_tokens_init();
+	um_signing_keys_init();
+	um_session_init();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("user_mgmt");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the libFuzzer targets (ASan + UBSan) and run each for FUZZ_SECONDS
-# (default 15), printing one TAP line per target.  Seeds come from the KAT
-# file at run time; nothing large is committed.
+# (per target, default 10), printing one TAP line per target.  Seeds come
+# from the KAT file and a few tokens written here; nothing large is
+# committed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,10 +10,11 @@ root="$here/../.."
 core="$root/src/core"
 build="$here/build"
 kat="$root/test/vectors/bcrypt_kat.tsv"
-secs="${FUZZ_SECONDS:-15}"
-targets=(fuzz_bcrypt_parse fuzz_bcrypt_hash)
+secs="${FUZZ_SECONDS:-10}"
+targets=(fuzz_bcrypt_parse fuzz_bcrypt_hash fuzz_jws fuzz_json_scan)
 core_srcs=("$core"/blowfish.c "$core"/blowfish_tables.c "$core"/bcrypt.c
-	"$core"/bcrypt_base64.c "$core"/secure.c)
+	"$core"/bcrypt_base64.c "$core"/secure.c "$core"/base64url.c
+	"$core"/json_scan.c "$core"/jws.c)
 
 mkdir -p "$build"
 for t in "${targets[@]}"; do
@@ -22,8 +24,9 @@ for t in "${targets[@]}"; do
 done
 
 # Seeds: hashes, settings and passwords from the KAT vectors.
-rm -rf "$build/seeds_parse" "$build/seeds_hash"
-mkdir -p "$build/seeds_parse" "$build/seeds_hash"
+rm -rf "$build"/seeds_*
+mkdir -p "$build/seeds_parse" "$build/seeds_hash" "$build/seeds_jws" \
+	"$build/seeds_json"
 i=0
 tail -n +2 "$kat" | while IFS=$'\t' read -r label pw hash; do
 	i=$((i + 1))
@@ -32,13 +35,29 @@ tail -n +2 "$kat" | while IFS=$'\t' read -r label pw hash; do
 	printf '%s' "$pw" | xxd -r -p >"$build/seeds_hash/p$i"
 done
 
+# Seeds: RFC 7515 A.1's token, and JSON headers and claims.
+printf '%s' 'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' \
+	>"$build/seeds_jws/a1"
+i=0
+for j in '{"alg":"HS256","typ":"JWT","kid":"k1"}' '{"alg":"none","crit":["b64"]}' \
+	'{"sub":"alice","exp":1.7e9,"nbf":-1.5,"iat":1700000000}' \
+	'{"a":[1,{"b":null}],"\u0061lg":"\ud83d\ude00\n","":true,"x":-0.0E+1}'; do
+	i=$((i + 1))
+	printf '%s' "$j" >"$build/seeds_json/j$i"
+	printf '%s' "$j" >"$build/seeds_jws/j$i"
+done
+
 n=0
 failed=0
 echo "1..${#targets[@]}"
 for t in "${targets[@]}"; do
 	n=$((n + 1))
-	seeds="$build/seeds_parse"
-	[ "$t" = fuzz_bcrypt_hash ] && seeds="$build/seeds_hash"
+	case "$t" in
+		fuzz_bcrypt_hash) seeds="$build/seeds_hash" ;;
+		fuzz_jws) seeds="$build/seeds_jws" ;;
+		fuzz_json_scan) seeds="$build/seeds_json" ;;
+		*) seeds="$build/seeds_parse" ;;
+	esac
 	corpus="$build/corpus_$t"
 	mkdir -p "$corpus"
 	log="$build/$t.log"

@@ -5,6 +5,7 @@ TAP output, throwaway databases, version discovery, the schema description
 test data.  Connections use libpq's PGHOST/PGPORT/PGUSER.
 """
 
+import datetime
 import difflib
 import glob
 import os
@@ -14,7 +15,6 @@ import sys
 import traceback
 
 import psycopg2
-import psycopg2.errors  # noqa: F401  (pgcode lookups)
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
@@ -40,12 +40,17 @@ class Tap:
             sys.stdout.write("# " + line + "\n")
         sys.stdout.flush()
 
+    todo = None  # while set: failures are reported as "# TODO <reason>" (known gaps)
+
     def ok(self, cond, desc, diag=None):
         self.n += 1
         cond = bool(cond)
-        if not cond:
+        if not cond and not self.todo:
             self.failed += 1
-        sys.stdout.write("%s %d - %s\n" % ("ok" if cond else "not ok", self.n, desc))
+        line = "%s %d - %s" % ("ok" if cond else "not ok", self.n, desc)
+        if self.todo:
+            line += " # TODO " + self.todo
+        sys.stdout.write(line + "\n")
         if not cond and diag:
             self.diag(diag() if callable(diag) else diag)
         sys.stdout.flush()
@@ -64,7 +69,8 @@ def show_difference(want, got, limit=60):
     if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
         w = [fmt_row(r) for r in want]
         g = [fmt_row(r) for r in got]
-        diff = list(difflib.unified_diff(w, g, "expected", "got", n=1, lineterm=""))
+        diff = [d if len(d) <= 400 else d[:400] + "..."
+                for d in difflib.unified_diff(w, g, "expected", "got", n=1, lineterm="")]
         if len(diff) > limit:
             diff = diff[:limit] + ["... (%d more diff lines)" % (len(diff) - limit)]
         return "\n".join(diff) if diff else "(same lines, different types)"
@@ -118,10 +124,6 @@ class DB:
         if self._conn is None or self._conn.closed:
             self._conn = connect(self.name)
         return self._conn
-
-    def reconnect(self):
-        self.close()
-        return self.conn
 
     def close(self):
         if self._conn is not None and not self._conn.closed:
@@ -225,7 +227,8 @@ def schema_dump(dbname):
     binary_upgrade_* calls (OIDs, relfilenodes, attribute LSNs), the OID list
     of binary_upgrade_create_empty_extension, the pg_class/pg_attribute
     UPDATEs (relfrozenxid, dropped-column layout), comment lines, SET lines,
-    the \\restrict key, and dropped-column placeholders with their DROP COLUMN.
+    the \\restrict key, dropped-column placeholders with their DROP COLUMN, and
+    the setval() of the config sequence (data, not schema).
     """
     out = subprocess.run(
         [os.path.join(PG_BINDIR, "pg_dump"), "--schema-only", "--binary-upgrade",
@@ -251,6 +254,8 @@ def schema_dump(dbname):
             continue
         if _DROPPED.search(line):
             continue
+        if line.startswith("SELECT pg_catalog.setval("):
+            continue  # the sequence's state is data (compared on its own), not schema
         lines.append(line)
     # a dropped placeholder that was the last column leaves a dangling comma
     for i in range(len(lines) - 1):
@@ -288,6 +293,26 @@ def history(conn):
 def history_steps(rows):
     """(version, previous_version, direction) of history rows."""
     return [(r[1], r[2], r[3]) for r in rows]
+
+
+def config_relations(conn):
+    """The extension's configuration relations (extconfig) as [(regclass text, relkind)]."""
+    return q(conn, """
+        SELECT c.oid::regclass::text, c.relkind::text
+        FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS cfg(relid)
+        JOIN pg_catalog.pg_class c ON c.oid = cfg.relid
+        WHERE e.extname = %s ORDER BY 1""", (EXT,))
+
+
+def config_contents(conn):
+    """{relation: sorted rows as text (tables) or (last_value, is_called) (sequences)}."""
+    out = {}
+    for rel, kind in config_relations(conn):
+        if kind == "S":
+            out[rel] = q(conn, "SELECT last_value, is_called FROM " + rel)[0]
+        else:
+            out[rel] = sorted(r[0] for r in q(conn, "SELECT t::text FROM %s AS t" % rel))
+    return out
 
 
 def has_function(conn, signature):
@@ -340,31 +365,18 @@ def make_hash_pool(conn):
             for pw, cost in PASSWORDS]
 
 
-def lifecycle_values(i):
-    """Values for 1.1's lifecycle columns of generated user number i."""
-    created = "2021-01-01 00:00:00+00"
-    return {
-        "created_at": "%s" % ("2021-01-01 00:00:00+00" if i == 0 else
-                              "2021-01-01 00:00:00+00"),
-        "_offset_hours": i,
-        "created": created,
-    }
-
-
-def fill(conn, pool, n=1000):
+def fill(conn, pool, n=1020):
     """Inserts n generated users plus SPECIAL_USERS into the installed version.
 
     Covers every role the installed version has, hashes of every variant
     ($2a$, $2b$, $2y$) and several costs.  Columns of later versions are
     filled with varied values when the table has them (is_active stays true,
-    so the data can be downgraded); unknown columns take their defaults.
+    so that the data can be downgraded); unknown columns take their defaults.
     Deletes a few rows (id gaps) and advances the sequence past max(id).
-    Returns {username: plaintext}.
+    Returns {username: plaintext} of the users left.
     """
     cols = set(user_columns(conn))
     roles = [r[0] for r in q(conn, "SELECT unnest(enum_range(NULL::user_mgmt.role))::text")]
-    plain = {}
-    rows = []
     users = [("user_%04d" % i if i % 4 == 1 else
               "пользователь%04d" % i if i % 4 == 0 else
               "Ivan.Petrov%04d" % i if i % 4 == 2 else
@@ -372,80 +384,47 @@ def fill(conn, pool, n=1000):
               "%s %s" % (FIRST[i % len(FIRST)], LAST[i % len(LAST)]))
              for i in range(1, n + 1)]
     users += SPECIAL_USERS
-    extra = [c for c in ("created_at", "updated_at", "is_active", "last_login_at",
-                         "failed_login_count", "locked_until", "password_changed_at") if c in cols]
+    lifecycle = [c for c in ("created_at", "updated_at", "is_active", "last_login_at",
+                             "failed_login_count", "locked_until", "password_changed_at") if c in cols]
+    t0 = datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc)
+    plain = {}
+    rows = []
     for i, (username, full_name) in enumerate(users):
         pw, h = pool[i % len(pool)]
-        h = VARIANTS[i % len(VARIANTS)] + h[4:]
         plain[username] = pw
-        row = [username, h, roles[i % len(roles)], full_name]
-        lc = {
-            "created_at": "2021-01-01 00:00:00+00 +%d hours" % i,
-            "updated_at": "2022-06-01 12:00:00+00 +%d minutes" % i,
+        values = {
+            "created_at": t0 + datetime.timedelta(hours=i),
+            "updated_at": t0 + datetime.timedelta(days=500, minutes=i, microseconds=i),
             "is_active": True,
-            "last_login_at": None if i % 2 else "2023-03-03 03:03:03.123456+00 +%d seconds" % i,
+            "last_login_at": None if i % 2 else t0 + datetime.timedelta(days=700, seconds=i, microseconds=123456),
             "failed_login_count": i % 5,
-            "locked_until": "2030-01-01 00:00:00+00" if i % 50 == 0 else None,
-            "password_changed_at": None if i % 3 == 0 else "2022-01-01 00:00:00+00 +%d days" % (i % 365),
+            "locked_until": t0 + datetime.timedelta(days=3000) if i % 50 == 0 else None,
+            "password_changed_at": None if i % 3 == 0 else t0 + datetime.timedelta(days=i % 365),
         }
-        for c in extra:
-            v = lc[c]
-            if isinstance(v, str) and " +" in v:  # "timestamp +N unit"
-                base, off = v.split(" +")
-                v = (base, off)
-            row.append(v)
-        rows.append(row)
-
-    def value_sql(c):
-        if c in ("is_active", "failed_login_count"):
-            return "%s"
-        return "%s"
-
-    col_sql = ["username", "hashed_password", "role", "full_name"] + extra
-    # timestamps with an offset are sent as (base, interval) and computed by the server
-    flat = []
-    for row in rows:
-        flat.append(tuple(row))
-    template_parts = ["%s", "%s", "%s::user_mgmt.role", "%s"]
-    for c in extra:
-        if c in ("is_active",):
-            template_parts.append("%s")
-        elif c == "failed_login_count":
-            template_parts.append("%s")
-        else:
-            template_parts.append("(%s)::timestamptz")
-    flat2 = []
-    for row in flat:
-        out = list(row[:4])
-        for c, v in zip(extra, row[4:]):
-            if isinstance(v, tuple):
-                v = "%s" % v[0]  # base; the offset is added below via interval
-            out.append(v)
-        flat2.append(out)
+        rows.append([username, VARIANTS[i % len(VARIANTS)] + h[4:], roles[i % len(roles)], full_name]
+                    + [values[c] for c in lifecycle])
+    columns = ["username", "hashed_password", "role", "full_name"] + lifecycle
     with conn.cursor() as cur:
         execute_values(cur, sql.SQL("INSERT INTO user_mgmt.users ({}) VALUES %s").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in col_sql)).as_string(cur),
-            flat2, template="(" + ", ".join(template_parts) + ")", page_size=500)
-    # spread the timestamps (same instant for everyone would hide mix-ups);
-    # the trigger of 1.1 would overwrite updated_at, so switch it off meanwhile
-    ts_cols = [c for c in extra if c not in ("is_active", "failed_login_count")]
-    if ts_cols:
-        trig = q(conn, """SELECT tgname FROM pg_trigger WHERE tgrelid = 'user_mgmt.users'::regclass
-                          AND NOT tgisinternal""")
-        for (t,) in trig:
-            q(conn, sql.SQL("ALTER TABLE user_mgmt.users DISABLE TRIGGER {}").format(sql.Identifier(t)))
-        q(conn, sql.SQL("UPDATE user_mgmt.users SET {}").format(sql.SQL(", ").join(
-            sql.SQL("{c} = {c} + (id * 7919 % 100000) * interval '1 second'").format(c=sql.Identifier(c))
-            for c in ts_cols)))
-        for (t,) in trig:
-            q(conn, sql.SQL("ALTER TABLE user_mgmt.users ENABLE TRIGGER {}").format(sql.Identifier(t)))
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns)).as_string(cur),
+            rows, template="(%s, %s, %s::user_mgmt.role, %s" + ", %s" * len(lifecycle) + ")",
+            page_size=1000)
     # id gaps, and a sequence ahead of max(id)
     q(conn, "DELETE FROM user_mgmt.users WHERE id BETWEEN 500 AND 509 OR id = 3")
-    for u in list(plain):
-        pass
     q(conn, "SELECT setval('user_mgmt.users_id_seq', (SELECT max(id) FROM user_mgmt.users) + 37)")
     left = {r[0] for r in q(conn, "SELECT username FROM user_mgmt.users")}
     return {u: p for u, p in plain.items() if u in left}
+
+
+def verify_all(conn, plain):
+    """Usernames whose stored hash does not accept their password."""
+    names = list(plain)
+    rows = q(conn, """
+        SELECT p.username FROM unnest(%s::text[], %s::text[]) AS p(username, password)
+        LEFT JOIN user_mgmt.users u ON u.username = p.username
+        WHERE u.id IS NULL OR NOT user_mgmt.verify_password(p.password, u.hashed_password)""",
+             (names, [plain[n] for n in names]))
+    return [r[0] for r in rows]
 
 
 def run_test(tap, name, fn, *args):

@@ -20,5 +20,8 @@ main(int argc, char **argv)
 	test_bcrypt_parse();
 	test_bcrypt();
 	test_bcrypt_kat(argv[1]);
+	test_base64url();
+	test_json_scan();
+	test_jws();
 	return tap_done();
 }

@@ -10,5 +10,8 @@ extern void test_bcrypt_kat(const char *tsv_path);
 extern void test_bcrypt(void);
 extern void test_bcrypt_parse(void);
 extern void test_secure(void);
+extern void test_base64url(void);
+extern void test_json_scan(void);
+extern void test_jws(void);
 
 #endif							/* USER_MGMT_UNIT_TESTS_H */

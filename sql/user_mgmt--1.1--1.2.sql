@@ -1,0 +1,701 @@
+/*
+ * user_mgmt 1.1 -> 1.2: authentication in the database.
+ *
+ * An accounts API (create, authenticate with lockout and transparent
+ * rehash, login, password and role changes), signed tokens (JWT HS256, in
+ * C) with rotating keys, and per-transaction token claims for row-level
+ * security.  The way back is user_mgmt--1.2--1.1.sql.
+ *
+ * Functions that touch users or keys are SECURITY DEFINER with a pinned
+ * search_path and qualify every name; administrative ones are not
+ * executable by PUBLIC.
+ */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION user_mgmt UPDATE TO '1.2'" to load this file. \quit
+
+/* ---------------------------------------------------------------------
+ * Building blocks in C (src/password.c, src/login_failures.c)
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION user_mgmt.random_bytes(count integer)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'um_random_bytes'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION user_mgmt.random_bytes(integer) IS
+'Cryptographically strong random bytes (1 to 1024), from pg_strong_random';
+
+CREATE FUNCTION user_mgmt.check_password_policy(password text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'um_check_password_policy'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION user_mgmt.check_password_policy(text) IS
+'Raises an error unless the password has at least user_mgmt.min_password_length characters and at most 72 bytes';
+
+CREATE FUNCTION user_mgmt.dummy_password_hash()
+RETURNS text
+AS 'MODULE_PATHNAME', 'um_dummy_password_hash'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION user_mgmt.dummy_password_hash() IS
+'A well-formed bcrypt hash at the current cost that no password matches: checking an unknown user against it takes as long as checking a known one';
+
+/* ---------------------------------------------------------------------
+ * The accounts view: users without their password hashes.
+ * --------------------------------------------------------------------- */
+
+CREATE VIEW user_mgmt.accounts AS
+	SELECT u.id, u.username, u.role, u.full_name, u.created_at, u.updated_at,
+		u.is_active, u.last_login_at, u.failed_login_count, u.locked_until,
+		u.password_changed_at
+	FROM user_mgmt.users AS u;
+
+COMMENT ON VIEW user_mgmt.accounts IS
+'Every column of users except hashed_password';
+
+REVOKE ALL ON TABLE user_mgmt.accounts FROM PUBLIC;
+
+/* ---------------------------------------------------------------------
+ * Failed logins are counted outside the caller's transaction, so that
+ * neither login()'s error nor a ROLLBACK undoes them: count_failed_login
+ * (C) runs record_failed_login in a background worker of its own and waits
+ * for it.  On a hot standby nothing can be written and nothing is.
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION user_mgmt.record_failed_login(user_id integer,
+	max_failed_logins integer, lockout_duration interval)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- A lock that has run out starts a new count.
+	UPDATE user_mgmt.users AS u
+	SET failed_login_count = CASE
+			WHEN u.locked_until OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 1
+			ELSE u.failed_login_count OPERATOR(pg_catalog.+) 1 END,
+		locked_until = CASE
+			WHEN u.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN u.locked_until
+			WHEN max_failed_logins OPERATOR(pg_catalog.>) 0
+				AND (CASE WHEN u.locked_until OPERATOR(pg_catalog.<=) pg_catalog.now() THEN 1
+						  ELSE u.failed_login_count OPERATOR(pg_catalog.+) 1 END)
+					OPERATOR(pg_catalog.>=) max_failed_logins
+				THEN pg_catalog.now() OPERATOR(pg_catalog.+) lockout_duration
+			ELSE NULL END
+	WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.record_failed_login(integer, integer, interval) IS
+'Counts one failed login of a user and locks the account once the count reaches max_failed_logins (0: never)';
+
+REVOKE ALL ON FUNCTION user_mgmt.record_failed_login(integer, integer, interval) FROM PUBLIC;
+
+CREATE FUNCTION user_mgmt.count_failed_login(user_id integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'um_count_failed_login'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION user_mgmt.count_failed_login(integer) IS
+'Runs record_failed_login with this session''s lockout settings in a transaction of its own, so no rollback undoes it; NULL (an unknown user) does the same work and changes nothing';
+
+REVOKE ALL ON FUNCTION user_mgmt.count_failed_login(integer) FROM PUBLIC;
+
+/* ---------------------------------------------------------------------
+ * Accounts API
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION user_mgmt.check_username(username text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.length(username) OPERATOR(pg_catalog.<) 1
+		OR pg_catalog.length(username) OPERATOR(pg_catalog.>) 20 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'username must have 1 to 20 characters',
+			DETAIL = pg_catalog.format('The username has %s characters.', pg_catalog.length(username));
+	END IF;
+	IF username OPERATOR(pg_catalog.~) '^[[:space:]]|[[:space:]]$' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'username must not begin or end with white space';
+	END IF;
+	IF username OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'username must not contain control characters';
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.check_username(text) IS
+'Raises an error unless the username has 1 to 20 characters, no leading or trailing white space and no control characters';
+
+CREATE FUNCTION user_mgmt.create_user(username text, password text,
+	full_name text, role user_mgmt.role DEFAULT 'USER')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id integer;
+BEGIN
+	PERFORM user_mgmt.check_username(username);
+	PERFORM user_mgmt.check_password_policy(password);
+
+	INSERT INTO user_mgmt.users (username, hashed_password, role, full_name)
+	VALUES (username, user_mgmt.hash_password(password), role, full_name)
+	RETURNING id INTO new_id;
+	RETURN new_id;
+EXCEPTION
+	WHEN unique_violation THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'unique_violation',
+			MESSAGE = pg_catalog.format('username "%s" is already taken', username),
+			DETAIL = 'Usernames are unique regardless of case.';
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.create_user(text, text, text, user_mgmt.role) IS
+'Creates a user with a bcrypt-hashed password (checked against the password policy) and returns its id';
+
+/* Look a user up by name, regardless of case (the unique index's expression). */
+CREATE FUNCTION user_mgmt.find_user(username text)
+RETURNS user_mgmt.users
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT u.* FROM user_mgmt.users AS u
+	WHERE pg_catalog.lower(u.username::text COLLATE pg_catalog."und-x-icu")
+		OPERATOR(pg_catalog.=) pg_catalog.lower(find_user.username COLLATE pg_catalog."und-x-icu");
+END;
+
+COMMENT ON FUNCTION user_mgmt.find_user(text) IS
+'The user with this username, matched regardless of case, or NULL';
+
+REVOKE ALL ON FUNCTION user_mgmt.find_user(text) FROM PUBLIC;
+
+CREATE FUNCTION user_mgmt.authenticate(username text, password text)
+RETURNS user_mgmt.accounts
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	u user_mgmt.users;
+	matches boolean;
+	writable boolean;
+	result user_mgmt.accounts;
+BEGIN
+	u := user_mgmt.find_user(username);
+
+	-- Unknown users cost a full bcrypt check too: no timing oracle.
+	matches := user_mgmt.verify_password(password,
+		COALESCE(u.hashed_password::text, user_mgmt.dummy_password_hash()));
+
+	IF u.id IS NULL OR NOT matches OR NOT u.is_active
+		OR u.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN
+		PERFORM user_mgmt.count_failed_login(u.id);
+		RETURN NULL;
+	END IF;
+
+	writable := NOT pg_catalog.pg_is_in_recovery()
+		AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off';
+	IF writable THEN
+		UPDATE user_mgmt.users AS x
+		SET failed_login_count = 0, locked_until = NULL, last_login_at = pg_catalog.now()
+		WHERE x.id OPERATOR(pg_catalog.=) u.id;
+
+		-- The cost went up since this hash was made: store a new one, but
+		-- keep password_changed_at (the password itself did not change).
+		IF user_mgmt.password_needs_rehash(u.hashed_password)
+			AND pg_catalog.octet_length(password) OPERATOR(pg_catalog.<=) 72 THEN
+			UPDATE user_mgmt.users AS x
+			SET hashed_password = user_mgmt.hash_password(password)
+			WHERE x.id OPERATOR(pg_catalog.=) u.id;
+			UPDATE user_mgmt.users AS x
+			SET password_changed_at = u.password_changed_at
+			WHERE x.id OPERATOR(pg_catalog.=) u.id;
+		END IF;
+	END IF;
+
+	SELECT a.* INTO result FROM user_mgmt.accounts AS a
+	WHERE a.id OPERATOR(pg_catalog.=) u.id;
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.authenticate(text, text) IS
+'The account when the password is right and the account active and unlocked, else NULL (counting the failure, locking after user_mgmt.max_failed_logins)';
+
+CREATE FUNCTION user_mgmt.login(username text, password text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	account user_mgmt.accounts;
+BEGIN
+	account := user_mgmt.authenticate(username, password);
+	IF account.id IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_password',
+			MESSAGE = 'invalid username or password';
+	END IF;
+	RETURN user_mgmt.issue_token(account.id);
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Administration
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION user_mgmt.require_user(user_id integer)
+RETURNS void
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM user_mgmt.users AS u WHERE u.id OPERATOR(pg_catalog.=) user_id) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'no_data_found',
+			MESSAGE = pg_catalog.format('user %s does not exist', user_id);
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.require_user(integer) IS
+'Raises an error (P0002) unless a user with this id exists';
+
+REVOKE ALL ON FUNCTION user_mgmt.require_user(integer) FROM PUBLIC;
+
+CREATE FUNCTION user_mgmt.set_password(user_id integer, new_password text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM user_mgmt.require_user(user_id);
+	PERFORM user_mgmt.check_password_policy(new_password);
+	UPDATE user_mgmt.users AS u
+	SET hashed_password = user_mgmt.hash_password(new_password)
+	WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.set_password(integer, text) IS
+'Sets a user''s password (administrative; checked against the password policy)';
+
+CREATE FUNCTION user_mgmt.change_password(username text, old_password text,
+	new_password text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	account user_mgmt.accounts;
+BEGIN
+	-- Check the new password first: a policy error reveals nothing.
+	PERFORM user_mgmt.check_password_policy(new_password);
+	account := user_mgmt.authenticate(username, old_password);
+	IF account.id IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_password',
+			MESSAGE = 'invalid username or password';
+	END IF;
+	UPDATE user_mgmt.users AS u
+	SET hashed_password = user_mgmt.hash_password(new_password)
+	WHERE u.id OPERATOR(pg_catalog.=) account.id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.change_password(text, text, text) IS
+'Changes a password, given the old one (failures count towards the lockout like a failed login)';
+
+CREATE FUNCTION user_mgmt.set_role(user_id integer, role user_mgmt.role)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM user_mgmt.require_user(user_id);
+	UPDATE user_mgmt.users AS u SET role = set_role.role
+	WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.set_role(integer, user_mgmt.role) IS
+'Changes a user''s role (administrative)';
+
+CREATE FUNCTION user_mgmt.set_active(user_id integer, active boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM user_mgmt.require_user(user_id);
+	UPDATE user_mgmt.users AS u SET is_active = active
+	WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.set_active(integer, boolean) IS
+'Activates or deactivates an account (administrative); an inactive account cannot log in';
+
+CREATE FUNCTION user_mgmt.unlock_user(user_id integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM user_mgmt.require_user(user_id);
+	UPDATE user_mgmt.users AS u SET locked_until = NULL, failed_login_count = 0
+	WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.unlock_user(integer) IS
+'Lifts a lockout and resets the failed-login counter (administrative)';
+
+CREATE FUNCTION user_mgmt.delete_user(user_id integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM user_mgmt.require_user(user_id);
+	DELETE FROM user_mgmt.users AS u WHERE u.id OPERATOR(pg_catalog.=) user_id;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.delete_user(integer) IS
+'Deletes a user (administrative)';
+
+/* ---------------------------------------------------------------------
+ * Signing keys.  The newest key that is not retired signs; every key that
+ * is not retired verifies.  Each backend caches them; the trigger tells
+ * every backend when the table changes.
+ * --------------------------------------------------------------------- */
+
+CREATE TABLE user_mgmt.signing_keys (
+	kid text NOT NULL,
+	secret bytea NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	retired_at timestamptz,
+	CONSTRAINT signing_keys_pkey PRIMARY KEY (kid),
+	CONSTRAINT signing_keys_kid_check
+		CHECK (kid OPERATOR(pg_catalog.~) '^[A-Za-z0-9_-]{1,64}$'),
+	CONSTRAINT signing_keys_secret_check
+		CHECK (pg_catalog.octet_length(secret) OPERATOR(pg_catalog.>=) 32)
+);
+
+COMMENT ON TABLE user_mgmt.signing_keys IS
+'HMAC-SHA256 keys for tokens: the newest unretired key signs, every unretired key verifies';
+COMMENT ON COLUMN user_mgmt.signing_keys.kid IS 'Key id, the token header''s kid';
+COMMENT ON COLUMN user_mgmt.signing_keys.secret IS 'The HMAC secret (at least 32 bytes)';
+COMMENT ON COLUMN user_mgmt.signing_keys.created_at IS 'When the key was made';
+COMMENT ON COLUMN user_mgmt.signing_keys.retired_at IS
+'When the key was retired; its tokens no longer verify';
+
+REVOKE ALL ON TABLE user_mgmt.signing_keys FROM PUBLIC;
+
+CREATE FUNCTION user_mgmt.signing_keys_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'um_signing_keys_changed'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION user_mgmt.signing_keys_changed() IS
+'Trigger function: makes every backend reload its cached signing keys';
+
+CREATE TRIGGER signing_keys_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON user_mgmt.signing_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION user_mgmt.signing_keys_changed();
+
+COMMENT ON TRIGGER signing_keys_changed ON user_mgmt.signing_keys IS
+'Invalidates the signing-key caches of all backends';
+
+CREATE FUNCTION user_mgmt.rotate_signing_key()
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_kid text;
+BEGIN
+	INSERT INTO user_mgmt.signing_keys (kid, secret)
+	VALUES (pg_catalog.rtrim(pg_catalog.translate(
+				pg_catalog.encode(user_mgmt.random_bytes(12), 'base64'), '+/', '-_'), '='),
+			user_mgmt.random_bytes(32))
+	RETURNING kid INTO new_kid;
+	RETURN new_kid;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.rotate_signing_key() IS
+'Makes a new signing key and returns its kid; older keys keep verifying until retired';
+
+CREATE FUNCTION user_mgmt.retire_signing_key(kid text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE user_mgmt.signing_keys AS k SET retired_at = pg_catalog.clock_timestamp()
+	WHERE k.kid OPERATOR(pg_catalog.=) retire_signing_key.kid AND k.retired_at IS NULL;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'no_data_found',
+			MESSAGE = pg_catalog.format('no active signing key "%s"', kid);
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.retire_signing_key(text) IS
+'Retires a signing key: tokens signed with it stop verifying';
+
+CREATE FUNCTION user_mgmt.export_signing_key(kid text DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bytea;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+			WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = 'only superusers may export signing keys';
+	END IF;
+	SELECT k.secret INTO result FROM user_mgmt.signing_keys AS k
+	WHERE k.retired_at IS NULL
+		AND (export_signing_key.kid IS NULL OR k.kid OPERATOR(pg_catalog.=) export_signing_key.kid)
+	ORDER BY k.created_at DESC LIMIT 1;
+	IF result IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'no_data_found',
+			MESSAGE = CASE WHEN kid IS NULL THEN 'there is no active signing key'
+				ELSE pg_catalog.format('no active signing key "%s"', kid) END;
+	END IF;
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION user_mgmt.export_signing_key(text) IS
+'The secret of a signing key (the current one without an argument), for applications that verify tokens themselves; superusers only';
+
+/* ---------------------------------------------------------------------
+ * Tokens (C, src/tokens.c).  Hot paths: no SET clause (they resolve no
+ * names through search_path; see README, "Security").
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION user_mgmt.issue_token(user_id integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'um_issue_token'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION user_mgmt.issue_token(integer) IS
+'A signed token (JWT, HS256) for an active user, valid for user_mgmt.token_ttl';
+
+CREATE FUNCTION user_mgmt.issue_token(user_id integer, ttl interval)
+RETURNS text
+AS 'MODULE_PATHNAME', 'um_issue_token'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION user_mgmt.issue_token(integer, interval) IS
+'A signed token (JWT, HS256) for an active user, valid for the given time';
+
+CREATE FUNCTION user_mgmt.verify_token(token text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'um_verify_token'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION user_mgmt.verify_token(text) IS
+'The claims of a valid token; an error (28000) that says why for any other';
+
+CREATE FUNCTION user_mgmt.set_session_token(token text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'um_set_session_token'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION user_mgmt.set_session_token(text) IS
+'Verifies a token and remembers its claims until the end of the transaction (for row-level security)';
+
+CREATE FUNCTION user_mgmt.current_user_id()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'um_current_user_id'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION user_mgmt.current_user_id() IS
+'The user id (sub) of the token given to set_session_token in this transaction, or NULL';
+
+CREATE FUNCTION user_mgmt.current_user_role()
+RETURNS user_mgmt.role
+AS 'MODULE_PATHNAME', 'um_current_user_role'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION user_mgmt.current_user_role() IS
+'The role of the token given to set_session_token in this transaction, or NULL';
+
+COMMENT ON FUNCTION user_mgmt.login(text, text) IS
+'A token for the user when the password is right and the account active and unlocked; else the error 28P01, the same for every cause';
+
+/* ---------------------------------------------------------------------
+ * Privileges: administration is for those granted it.
+ * --------------------------------------------------------------------- */
+
+REVOKE ALL ON FUNCTION user_mgmt.create_user(text, text, text, user_mgmt.role) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.set_password(integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.set_role(integer, user_mgmt.role) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.set_active(integer, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.unlock_user(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.delete_user(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.issue_token(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.issue_token(integer, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.rotate_signing_key() FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.retire_signing_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.export_signing_key(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.signing_keys_changed() FROM PUBLIC;
+
+-- pg_dump keeps the keys, so tokens survive a dump and restore.
+SELECT pg_catalog.pg_extension_config_dump('user_mgmt.signing_keys', '');
+
+-- Tokens work out of the box.
+SELECT user_mgmt.rotate_signing_key();
+
+/* What version 1.2 defines (scripts/expected_schema_objects.sh). */
+CREATE OR REPLACE FUNCTION user_mgmt.expected_schema_objects()
+RETURNS TABLE (object_type text, object_name text, definition text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT * FROM (VALUES
+-- BEGIN GENERATED 1.2
+		('column', 'accounts.created_at', 'timestamp with time zone'),
+		('column', 'accounts.failed_login_count', 'integer'),
+		('column', 'accounts.full_name', 'character varying(40)'),
+		('column', 'accounts.id', 'integer'),
+		('column', 'accounts.is_active', 'boolean'),
+		('column', 'accounts.last_login_at', 'timestamp with time zone'),
+		('column', 'accounts.locked_until', 'timestamp with time zone'),
+		('column', 'accounts.password_changed_at', 'timestamp with time zone'),
+		('column', 'accounts.role', 'user_mgmt.role'),
+		('column', 'accounts.updated_at', 'timestamp with time zone'),
+		('column', 'accounts.username', 'character varying(20)'),
+		('column', 'schema_migrations.applied_at', 'timestamp with time zone NOT NULL DEFAULT clock_timestamp()'),
+		('column', 'schema_migrations.applied_by', 'name NOT NULL DEFAULT CURRENT_USER'),
+		('column', 'schema_migrations.description', 'text NOT NULL'),
+		('column', 'schema_migrations.direction', 'text NOT NULL'),
+		('column', 'schema_migrations.previous_version', 'text'),
+		('column', 'schema_migrations.version', 'text NOT NULL'),
+		('column', 'signing_keys.created_at', 'timestamp with time zone NOT NULL DEFAULT clock_timestamp()'),
+		('column', 'signing_keys.kid', 'text NOT NULL'),
+		('column', 'signing_keys.retired_at', 'timestamp with time zone'),
+		('column', 'signing_keys.secret', 'bytea NOT NULL'),
+		('column', 'users.created_at', 'timestamp with time zone NOT NULL DEFAULT now()'),
+		('column', 'users.failed_login_count', 'integer NOT NULL DEFAULT 0'),
+		('column', 'users.full_name', 'character varying(40) NOT NULL'),
+		('column', 'users.hashed_password', 'character varying(512) NOT NULL'),
+		('column', 'users.id', 'integer NOT NULL DEFAULT nextval(''user_mgmt.users_id_seq''::regclass)'),
+		('column', 'users.is_active', 'boolean NOT NULL DEFAULT true'),
+		('column', 'users.last_login_at', 'timestamp with time zone'),
+		('column', 'users.locked_until', 'timestamp with time zone'),
+		('column', 'users.password_changed_at', 'timestamp with time zone DEFAULT now()'),
+		('column', 'users.role', 'user_mgmt.role NOT NULL DEFAULT ''USER''::user_mgmt.role'),
+		('column', 'users.updated_at', 'timestamp with time zone NOT NULL DEFAULT now()'),
+		('column', 'users.username', 'character varying(20) NOT NULL'),
+		('constraint', 'schema_migrations.schema_migrations_direction_check', 'CHECK ((direction = ANY (ARRAY[''install''::text, ''upgrade''::text, ''downgrade''::text])))'),
+		('constraint', 'schema_migrations.schema_migrations_pkey', 'PRIMARY KEY (applied_at)'),
+		('constraint', 'schema_migrations.schema_migrations_previous_version_check', 'CHECK (((direction = ''install''::text) = (previous_version IS NULL)))'),
+		('constraint', 'signing_keys.signing_keys_kid_check', 'CHECK ((kid ~ ''^[A-Za-z0-9_-]{1,64}$''::text))'),
+		('constraint', 'signing_keys.signing_keys_pkey', 'PRIMARY KEY (kid)'),
+		('constraint', 'signing_keys.signing_keys_secret_check', 'CHECK ((octet_length(secret) >= 32))'),
+		('constraint', 'users.users_failed_login_count_check', 'CHECK ((failed_login_count >= 0))'),
+		('constraint', 'users.users_full_name_not_blank', 'CHECK (((full_name)::text ~ ''[^[:space:]]''::text))'),
+		('constraint', 'users.users_hashed_password_is_bcrypt', 'CHECK (user_mgmt.is_password_hash((hashed_password)::text))'),
+		('constraint', 'users.users_pkey', 'PRIMARY KEY (id)'),
+		('constraint', 'users.users_username_key', 'UNIQUE (username)'),
+		('constraint', 'users.users_username_not_blank', 'CHECK (((username)::text ~ ''[^[:space:]]''::text))'),
+		('enum', 'role', 'USER, CASHIER, ADMIN'),
+		('function', 'user_mgmt.authenticate(text,text)', 'md5 8b358008d3676899b4b608e41c624e55'),
+		('function', 'user_mgmt.change_password(text,text,text)', 'md5 ad559afc07e3cbd15fe55004dccc9ee0'),
+		('function', 'user_mgmt.check_password_policy(text)', 'md5 42707a3df506f73e1396a882629ef556'),
+		('function', 'user_mgmt.check_schema()', 'md5 460444ad3f537dfe85539dff11ad56d5'),
+		('function', 'user_mgmt.check_username(text)', 'md5 61751d297b7f631b1e8e4b3b199c6d06'),
+		('function', 'user_mgmt.count_failed_login(integer)', 'md5 d038a8c198c02dc017c64f06d58a507e'),
+		('function', 'user_mgmt.create_user(text,text,text,user_mgmt.role)', 'md5 62fe5ba9f7cd8c82acb8937d2fdbc4a6'),
+		('function', 'user_mgmt.current_user_id()', 'md5 620a939bf79a5cfe92a87d8469c437e5'),
+		('function', 'user_mgmt.current_user_role()', 'md5 f26f8b48f8321156bd85219862db1db2'),
+		('function', 'user_mgmt.current_version()', 'md5 124da90e0b53fb9d2c1674bdd24d4d70'),
+		('function', 'user_mgmt.delete_user(integer)', 'md5 f0d4e1d3d58c4bccec20212d0df25ac2'),
+		('function', 'user_mgmt.dummy_password_hash()', 'md5 9cbb68a99ccf239b317a501658052a1e'),
+		('function', 'user_mgmt.export_signing_key(text)', 'md5 6715f3dbc816494cad401a9b81c58384'),
+		('function', 'user_mgmt.find_user(text)', 'md5 fbc24bfe155147d34ff75ba510d285e5'),
+		('function', 'user_mgmt.hash_cost(text)', 'md5 11f6282c7e784e1acb395d7abcd305c8'),
+		('function', 'user_mgmt.hash_password(text)', 'md5 05f314c79c3d52978568ee29f7a117d0'),
+		('function', 'user_mgmt.hash_password(text,integer)', 'md5 7be0790d23d582bb23eb608decb1cced'),
+		('function', 'user_mgmt.is_password_hash(text)', 'md5 23c754e0bbde61790907ccf6780b56be'),
+		('function', 'user_mgmt.issue_token(integer)', 'md5 151826fcb0487ee7b11e0a8c825b6764'),
+		('function', 'user_mgmt.issue_token(integer,interval)', 'md5 f0e5d9dd61dd21cb11e24e03dd1a0d2b'),
+		('function', 'user_mgmt.login(text,text)', 'md5 8adf1b4302cbbe9f07e0e1dbb4de6f00'),
+		('function', 'user_mgmt.migration_history()', 'md5 37186625b6783a283b1c2f91c46a84f5'),
+		('function', 'user_mgmt.password_needs_rehash(text)', 'md5 baa6914ffc90d557d987ee4ac5a591a9'),
+		('function', 'user_mgmt.password_needs_rehash(text,integer)', 'md5 c054ad3073aeb69253efa987ce534a47'),
+		('function', 'user_mgmt.pending_versions()', 'md5 e5b625c57d57d68640760c13a691cb03'),
+		('function', 'user_mgmt.random_bytes(integer)', 'md5 940ee5cd5b1be97c94284a2f3d0ba93e'),
+		('function', 'user_mgmt.record_failed_login(integer,integer,interval)', 'md5 432dcfe66f746052cd5431c4933857fa'),
+		('function', 'user_mgmt.require_user(integer)', 'md5 b3f2804b1307ffd8e3b928f974a8a721'),
+		('function', 'user_mgmt.retire_signing_key(text)', 'md5 42b1913dc5f564cbff98ebdc184b6866'),
+		('function', 'user_mgmt.role_from_label(text)', 'md5 5b1907cdd9ae50a7edd6cd536032cf4f'),
+		('function', 'user_mgmt.role_label(user_mgmt.role)', 'md5 3731e0c6b3e97401e09cce2f35f77a48'),
+		('function', 'user_mgmt.role_labels()', 'md5 3ca47398b9e6416136341ace28566aee'),
+		('function', 'user_mgmt.rotate_signing_key()', 'md5 1811064893963e6a18527d3c72180f10'),
+		('function', 'user_mgmt.schema_objects()', 'md5 99df68be88d882592a139da4ca67f3ff'),
+		('function', 'user_mgmt.set_active(integer,boolean)', 'md5 d0f178e4a063f824fbf915ac9d941c6e'),
+		('function', 'user_mgmt.set_password(integer,text)', 'md5 e2ba81bcff01b478375c49d0eb0943c0'),
+		('function', 'user_mgmt.set_role(integer,user_mgmt.role)', 'md5 7250d3ae1df85f1cc7e1c3508f26a153'),
+		('function', 'user_mgmt.set_session_token(text)', 'md5 ed971171a153751960e1b1bacaa7c2cd'),
+		('function', 'user_mgmt.signing_keys_changed()', 'md5 bf25ffb15a0570542ac605acf0091007'),
+		('function', 'user_mgmt.unlock_user(integer)', 'md5 36a00814d0344a9bb799c341ff8999e7'),
+		('function', 'user_mgmt.users_track_changes()', 'md5 e72fdbbf6ba0395400cc84f32bef9d4a'),
+		('function', 'user_mgmt.verify_password(text,text)', 'md5 38bb68be68cb347972e5167ae3b9541b'),
+		('function', 'user_mgmt.verify_token(text)', 'md5 e3db62badb8f09427e886e10317999e7'),
+		('index', 'schema_migrations_pkey', 'CREATE UNIQUE INDEX schema_migrations_pkey ON user_mgmt.schema_migrations USING btree (applied_at)'),
+		('index', 'signing_keys_pkey', 'CREATE UNIQUE INDEX signing_keys_pkey ON user_mgmt.signing_keys USING btree (kid)'),
+		('index', 'users_pkey', 'CREATE UNIQUE INDEX users_pkey ON user_mgmt.users USING btree (id)'),
+		('index', 'users_username_key', 'CREATE UNIQUE INDEX users_username_key ON user_mgmt.users USING btree (username)'),
+		('index', 'users_username_lower_key', 'CREATE UNIQUE INDEX users_username_lower_key ON user_mgmt.users USING btree (lower(((username)::text COLLATE "und-x-icu")))'),
+		('sequence', 'users_id_seq', 'integer start 1 increment 1 min 1 max 2147483647 cycle f'),
+		('table', 'schema_migrations', 'row level security f'),
+		('table', 'signing_keys', 'row level security f'),
+		('table', 'users', 'row level security f'),
+		('trigger', 'signing_keys.signing_keys_changed', 'CREATE TRIGGER signing_keys_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON user_mgmt.signing_keys FOR EACH STATEMENT EXECUTE FUNCTION user_mgmt.signing_keys_changed()'),
+		('trigger', 'users.users_track_changes', 'CREATE TRIGGER users_track_changes BEFORE UPDATE ON user_mgmt.users FOR EACH ROW EXECUTE FUNCTION user_mgmt.users_track_changes()'),
+		('view', 'accounts', ' SELECT u.id,
+    u.username,
+    u.role,
+    u.full_name,
+    u.created_at,
+    u.updated_at,
+    u.is_active,
+    u.last_login_at,
+    u.failed_login_count,
+    u.locked_until,
+    u.password_changed_at
+   FROM user_mgmt.users u;')
+-- END GENERATED 1.2
+	) AS t(object_type, object_name, definition);
+END;
+
+INSERT INTO user_mgmt.schema_migrations (version, previous_version, direction, description)
+VALUES ('1.2', '1.1', 'upgrade',
+		'Authentication: accounts API with lockout and rehash, signed tokens (JWT HS256) with key rotation, session claims for row-level security');

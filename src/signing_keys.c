@@ -1,0 +1,227 @@
+/*
+ * signing_keys.c
+ *		A per-backend cache of user_mgmt.signing_keys, and the trigger that
+ *		keeps every backend's cache honest.
+ *
+ * Verifying a token must not cost a table scan.  Each backend loads the
+ * unretired keys once; the statement trigger on signing_keys sends a
+ * relcache invalidation for the table, which reaches this backend's
+ * callback (for its own changes at once, for others' at their commit) and
+ * empties the cache.  Reading the table here needs no SELECT privilege:
+ * the keys are the extension's own, and only its functions use them.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "core/base64url.h"
+#include "signing_keys.h"
+#include "user_mgmt.h"
+
+static MemoryContext keys_context = NULL;
+static um_signing_key *keys = NULL;
+static int	nkeys = 0;
+static int	current_key = -1;
+static bool keys_valid = false;
+static Oid	keys_relid = InvalidOid;
+
+/*
+ * Under REPEATABLE READ a load sees the transaction's snapshot, which may
+ * predate a change whose invalidation already arrived: such a load is good
+ * for that transaction only.
+ */
+static bool keys_loaded_with_old_snapshot = false;
+
+static void
+invalidate_keys(Datum arg pg_attribute_unused(), Oid relid)
+{
+	if (relid == InvalidOid || relid == keys_relid)
+		keys_valid = false;
+}
+
+static void
+keys_xact_callback(XactEvent event pg_attribute_unused(),
+				   void *arg pg_attribute_unused())
+{
+	if (keys_loaded_with_old_snapshot)
+	{
+		keys_valid = false;
+		keys_loaded_with_old_snapshot = false;
+	}
+}
+
+void
+um_signing_keys_init(void)
+{
+	CacheRegisterRelcacheCallback(invalidate_keys, (Datum) 0);
+	RegisterXactCallback(keys_xact_callback, NULL);
+}
+
+/* The JOSE header of tokens signed with a key, base64url-encoded. */
+static void
+encode_header(um_signing_key *key)
+{
+	char	   *json = psprintf("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+								key->kid);
+	size_t		len = strlen(json);
+
+	key->header_b64_len = um_b64url_encoded_len(len);
+	key->header_b64 = palloc(key->header_b64_len + 1);
+	um_b64url_encode((const uint8 *) json, len, key->header_b64);
+	key->header_b64[key->header_b64_len] = '\0';
+}
+
+static AttrNumber
+column_number(Oid relid, const char *name)
+{
+	AttrNumber	attnum = get_attnum(relid, name);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "column user_mgmt.signing_keys.%s does not exist", name);
+	return attnum;
+}
+
+static void
+load_keys(void)
+{
+	Oid			nsp = get_namespace_oid("user_mgmt", false);
+	Oid			relid = get_relname_relid("signing_keys", nsp);
+	AttrNumber	kid_col,
+				secret_col,
+				created_col,
+				retired_col;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	MemoryContext old;
+	TimestampTz newest = DT_NOBEGIN;
+	int			capacity = 4;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table user_mgmt.signing_keys does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION user_mgmt UPDATE.")));
+
+	kid_col = column_number(relid, "kid");
+	secret_col = column_number(relid, "secret");
+	created_col = column_number(relid, "created_at");
+	retired_col = column_number(relid, "retired_at");
+
+	if (keys_context == NULL)
+		keys_context = AllocSetContextCreate(TopMemoryContext,
+											 "user_mgmt signing keys",
+											 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(keys_context);
+	keys = NULL;
+	nkeys = 0;
+	current_key = -1;
+	keys_relid = relid;
+
+	rel = table_open(relid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+
+	old = MemoryContextSwitchTo(keys_context);
+	keys = palloc0(sizeof(um_signing_key) * capacity);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		kid;
+		bytea	   *secret;
+		TimestampTz created;
+		um_signing_key *key;
+
+		slot_getattr(slot, retired_col, &isnull);
+		if (!isnull)
+			continue;			/* retired keys neither sign nor verify */
+
+		if (nkeys == capacity)
+		{
+			capacity *= 2;
+			keys = repalloc(keys, sizeof(um_signing_key) * capacity);
+		}
+		key = &keys[nkeys];
+		memset(key, 0, sizeof(*key));
+
+		kid = slot_getattr(slot, kid_col, &isnull);
+		text_to_cstring_buffer(DatumGetTextPP(kid), key->kid, sizeof(key->kid));
+		secret = DatumGetByteaPCopy(slot_getattr(slot, secret_col, &isnull));
+		key->secret = (uint8 *) VARDATA(secret);
+		key->secret_len = VARSIZE(secret) - VARHDRSZ;
+		encode_header(key);
+
+		created = DatumGetTimestampTz(slot_getattr(slot, created_col, &isnull));
+		if (current_key < 0 || created > newest)
+		{
+			newest = created;
+			current_key = nkeys;
+		}
+		nkeys++;
+	}
+	MemoryContextSwitchTo(old);
+
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+
+	keys_loaded_with_old_snapshot = IsolationUsesXactSnapshot();
+	keys_valid = true;
+}
+
+static void
+ensure_keys(void)
+{
+	if (!keys_valid)
+		load_keys();
+}
+
+const um_signing_key *
+um_current_signing_key(void)
+{
+	ensure_keys();
+	return current_key >= 0 ? &keys[current_key] : NULL;
+}
+
+const um_signing_key *
+um_find_signing_key(const char *kid)
+{
+	int			i;
+
+	ensure_keys();
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].kid, kid) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+PG_FUNCTION_INFO_V1(um_signing_keys_changed);
+
+/* Statement trigger on signing_keys: every backend reloads its keys. */
+Datum
+um_signing_keys_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("signing_keys_changed() must be called as a trigger")));
+
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+
+	return PointerGetDatum(NULL);
+}

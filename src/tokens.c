@@ -1,0 +1,354 @@
+/*
+ * tokens.c
+ *		Signed tokens: issue_token and verify_token (JWT, JWS compact
+ *		serialization, HS256), and the GUCs user_mgmt.token_ttl and
+ *		user_mgmt.token_leeway.
+ *
+ * Parsing lives in src/core (jws.c, json_scan.c, base64url.c: plain C,
+ * fuzzed alone); here are policy, keys, HMAC and errors.  Verification
+ * checks, in this order: the form, the header (only HS256, whatever the
+ * token asks for), the key, the signature (in constant time), and only
+ * then looks at the claims, which must carry an expiry.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "common/cryptohash.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "core/base64url.h"
+#include "core/jws.h"
+#include "core/secure.h"
+#include "signing_keys.h"
+#include "tokens.h"
+#include "user_mgmt.h"
+
+/* Random bytes in a token id: 128 bits, as a v4 UUID has about. */
+#define JTI_BYTES 16
+
+static int	token_ttl = 30 * 60;
+static int	token_leeway = 0;
+
+void
+um_tokens_init(void)
+{
+	DefineCustomIntVariable("user_mgmt.token_ttl",
+							"How long a token from issue_token() or login() stays valid.",
+							NULL,
+							&token_ttl,
+							30 * 60,
+							1,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("user_mgmt.token_leeway",
+							"Clock skew allowed when checking a token's exp and nbf.",
+							NULL,
+							&token_leeway,
+							0,
+							0,
+							5 * 60,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* Seconds since the Unix epoch, now (not the transaction's start). */
+static int64
+unix_now(void)
+{
+	return GetCurrentTimestamp() / USECS_PER_SEC +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+static const char *
+unix_time_text(int64 seconds)
+{
+	TimestampTz ts = (seconds -
+					  (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
+
+	return timestamptz_to_str(ts);
+}
+
+static void
+hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	if (pg_hmac_init(ctx, key->secret, key->secret_len) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_hmac_final(ctx, mac, PG_SHA256_DIGEST_LENGTH) < 0)
+	{
+		const char *reason = pg_hmac_error(ctx);
+
+		pg_hmac_free(ctx);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute HMAC-SHA256: %s", reason)));
+	}
+	pg_hmac_free(ctx);
+}
+
+/* Every rejection: SQLSTATE 28000, a message per cause. */
+#define reject(msg, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), \
+			 errmsg(msg), __VA_ARGS__))
+
+static void
+reject_malformed(int status)
+{
+	reject("malformed token", errdetail("%s", jws_status_detail(status)));
+}
+
+/* Decode one base64url segment into a fresh, NUL-terminated buffer. */
+static char *
+decode_segment(const char *b64, size_t len, size_t *out_len, int bad_status)
+{
+	char	   *buf = palloc(um_b64url_decoded_max(len) + 1);
+
+	if (um_b64url_decode(b64, len, (uint8 *) buf, out_len) != 0)
+		reject_malformed(bad_status);
+	buf[*out_len] = '\0';
+	return buf;
+}
+
+void
+um_verify_token_text(text *token, um_verified_token *out)
+{
+	const char *raw = VARDATA_ANY(token);
+	size_t		len = VARSIZE_ANY_EXHDR(token);
+	jws_parts	parts;
+	jws_header	header;
+	const um_signing_key *key;
+	char	   *header_json;
+	size_t		header_len;
+	uint8		signature[JWS_HS256_SIG_LEN];
+	uint8		expected[PG_SHA256_DIGEST_LENGTH];
+	size_t		signature_len;
+	int			status;
+	int64		now;
+
+	status = jws_split(raw, len, &parts);
+	if (status != JWS_OK)
+		reject_malformed(status);
+
+	header_json = decode_segment(parts.header, parts.header_len, &header_len,
+								 JWS_ERR_HEADER_BASE64);
+	status = jws_parse_header(header_json, header_len, &header);
+	if (status != JWS_OK)
+		reject_malformed(status);
+
+	/* The algorithm is ours to choose, never the token's. */
+	if (strcmp(header.alg, "HS256") != 0)
+		reject("unsupported token algorithm",
+			   errdetail("The token's alg is \"%s\"; only HS256 is accepted.",
+						 header.alg));
+
+	/* Without a kid, the current key is the only candidate. */
+	key = header.has_kid ? um_find_signing_key(header.kid) : um_current_signing_key();
+	if (key == NULL)
+		reject("unknown token signing key",
+			   header.has_kid ?
+			   errdetail("No active signing key has the kid \"%s\".", header.kid) :
+			   errdetail("The token has no kid and there is no active signing key."));
+
+	if (parts.signature_len != um_b64url_encoded_len(JWS_HS256_SIG_LEN) ||
+		um_b64url_decode(parts.signature, parts.signature_len,
+						 signature, &signature_len) != 0)
+		reject_malformed(JWS_ERR_SIGNATURE_LENGTH);
+
+	hs256(key, parts.signing_input, parts.signing_input_len, expected);
+	if (!um_ct_equal(signature, expected, JWS_HS256_SIG_LEN))
+		reject("invalid token signature",
+			   errdetail("The signature does not match the token's header and claims."));
+
+	/* Authentic: now the claims. */
+	out->payload = decode_segment(parts.payload, parts.payload_len,
+								  &out->payload_len, JWS_ERR_PAYLOAD_BASE64);
+	status = jws_parse_claims(out->payload, out->payload_len, &out->claims);
+	if (status != JWS_OK)
+		reject_malformed(status);
+
+	now = unix_now();
+	if (!out->claims.has_exp)
+		reject("token has no expiry",
+			   errdetail("Tokens without an exp claim are not accepted."));
+	if (now >= out->claims.exp + token_leeway)
+		reject("token has expired",
+			   errdetail("It expired at %s.", unix_time_text(out->claims.exp)));
+	if (out->claims.has_nbf && now + token_leeway < out->claims.nbf)
+		reject("token is not yet valid",
+			   errdetail("It is valid from %s.", unix_time_text(out->claims.nbf)));
+}
+
+Jsonb *
+um_token_claims_jsonb(const um_verified_token *token)
+{
+	/* The claims are UTF-8; the database may not be. */
+	char	   *json = pg_any_to_server(token->payload, token->payload_len, PG_UTF8);
+
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+PG_FUNCTION_INFO_V1(um_verify_token);
+
+/* verify_token(token text) returns jsonb */
+Datum
+um_verify_token(PG_FUNCTION_ARGS)
+{
+	um_verified_token token;
+
+	um_verify_token_text(PG_GETARG_TEXT_PP(0), &token);
+
+	PG_RETURN_JSONB_P(um_token_claims_jsonb(&token));
+}
+
+/* The token's subject, read straight from the users table. */
+typedef struct token_subject
+{
+	char	   *username;		/* UTF-8 */
+	const char *role;			/* enum label */
+} token_subject;
+
+static void
+read_subject(int32 user_id, token_subject *subject)
+{
+	Oid			nsp = get_namespace_oid("user_mgmt", false);
+	Oid			users = get_relname_relid("users", nsp);
+	Oid			users_pkey = get_relname_relid("users_pkey", nsp);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		value;
+	char	   *username;
+
+	if (!OidIsValid(users) || !OidIsValid(users_pkey))
+		elog(ERROR, "table user_mgmt.users or its primary key is missing");
+
+	rel = table_open(users, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(user_id));
+	scan = systable_beginscan(rel, users_pkey, true, GetActiveSnapshot(), 1, &key);
+	tuple = systable_getnext(scan);
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("user %d does not exist", user_id)));
+
+	value = heap_getattr(tuple, get_attnum(users, "is_active"), desc, &isnull);
+	if (!isnull && !DatumGetBool(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("user %d is inactive", user_id),
+				 errdetail("Inactive accounts get no tokens.")));
+
+	value = heap_getattr(tuple, get_attnum(users, "username"), desc, &isnull);
+	username = TextDatumGetCString(value);
+	subject->username = pg_server_to_any(username, strlen(username), PG_UTF8);
+
+	value = heap_getattr(tuple, get_attnum(users, "role"), desc, &isnull);
+	subject->role = DatumGetCString(DirectFunctionCall1(enum_out, value));
+
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* An interval as whole seconds, months counted as 30 days. */
+static int64
+interval_seconds(const Interval *span)
+{
+	return span->time / USECS_PER_SEC +
+		((int64) span->month * DAYS_PER_MONTH + span->day) * SECS_PER_DAY;
+}
+
+static void
+append_b64url(StringInfo buf, const uint8 *data, size_t len)
+{
+	size_t		n = um_b64url_encoded_len(len);
+
+	enlargeStringInfo(buf, n);
+	um_b64url_encode(data, len, buf->data + buf->len);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+}
+
+PG_FUNCTION_INFO_V1(um_issue_token);
+
+/* issue_token(user_id integer [, ttl interval]) returns text */
+Datum
+um_issue_token(PG_FUNCTION_ARGS)
+{
+	int32		user_id = PG_GETARG_INT32(0);
+	int64		ttl = PG_NARGS() > 1 ? interval_seconds(PG_GETARG_INTERVAL_P(1)) : token_ttl;
+	const um_signing_key *key;
+	token_subject subject;
+	uint8		jti[JTI_BYTES];
+	uint8		mac[PG_SHA256_DIGEST_LENGTH];
+	StringInfoData claims;
+	StringInfoData token;
+	int64		now;
+
+	if (ttl <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("token lifetime must be positive"),
+				 errdetail("The lifetime is %lld seconds.", (long long) ttl)));
+
+	read_subject(user_id, &subject);
+	if (!pg_strong_random(jti, sizeof(jti)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random token id")));
+
+	now = unix_now();
+	initStringInfo(&claims);
+	appendStringInfo(&claims, "{\"sub\":\"%d\",\"username\":", user_id);
+	escape_json(&claims, subject.username);
+	appendStringInfo(&claims, ",\"role\":\"%s\",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT ",\"jti\":\"",
+					 subject.role, now, now + ttl);
+	append_b64url(&claims, jti, sizeof(jti));
+	appendStringInfoString(&claims, "\"}");
+
+	/* Keys last: nothing between here and the HMAC may reload them. */
+	key = um_current_signing_key();
+	if (key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("there is no active signing key"),
+				 errhint("Create one with SELECT user_mgmt.rotate_signing_key().")));
+
+	initStringInfo(&token);
+	appendBinaryStringInfo(&token, key->header_b64, key->header_b64_len);
+	appendStringInfoChar(&token, '.');
+	append_b64url(&token, (const uint8 *) claims.data, claims.len);
+	hs256(key, token.data, token.len, mac);
+	appendStringInfoChar(&token, '.');
+	append_b64url(&token, mac, sizeof(mac));
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(token.data, token.len));
+}

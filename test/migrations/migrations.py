@@ -1,0 +1,565 @@
+#!/usr/bin/python3
+"""Migration suite of user_mgmt: upgrades, downgrades, refusals, dump/restore
+and drift detection, for every version the installed scripts offer.
+
+Run by test/suites/migrations.sh (PGHOST/PGPORT/PGUSER of a running cluster
+where `make install` has put the extension).  Prints TAP; exits 1 on failure.
+
+Versions are never hard-coded as "the latest": they come from
+pg_available_extension_versions (cross-checked with the sql/user_mgmt--*.sql
+files), ordered numerically; update paths come from
+pg_extension_update_paths().  Version-specific rules (1.1's case-folded
+usernames and deactivated accounts) are tested for every version that has
+the feature, found by looking at the columns/indexes a fresh install has.
+
+"Same schema" means both: the catalog description of test/migrations/
+describe_schema.sql, and the normalized `pg_dump --schema-only
+--binary-upgrade` of schema user_mgmt (lib.schema_dump).
+
+Set UM_MIG_KEEP=1 to keep the databases of a failing run for inspection.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from lib import (DB, PG_BINDIR, Tap, check_schema, config_contents, connect, default_version,
+                 describe, error_text, extversion, fill, has_function, history, history_steps,
+                 installed_versions, make_hash_pool, q, run_test, schema_dump, script_versions,
+                 seq_state, sql_error, steps, update_paths, user_columns, users_snapshot,
+                 verify_all, vkey)
+
+
+class Ref:
+    """A fresh install of one version (no data): what that version looks like."""
+
+    def __init__(self, version):
+        self.version = version
+        self.db = DB("ref_" + version.replace(".", "_"))
+        self.db.keep_until_end = True
+        self.db.q("CREATE EXTENSION user_mgmt VERSION %s", (version,))
+        self.desc = describe(self.db.conn)
+        self.dump = schema_dump(self.db.name)
+        self.history = history_steps(history(self.db.conn))
+        self.columns = user_columns(self.db.conn)
+
+
+VERSIONS = []   # ascending
+LATEST = None
+REFS = {}       # version -> Ref
+PATHS = {}      # (source, target) -> [versions] or None
+POOL = []       # [(plaintext, hash)]
+
+
+def older():
+    return [x for x in VERSIONS if vkey(x) < vkey(LATEST)]
+
+
+# --------------------------------------------------------------------------
+# Shared assertions
+# --------------------------------------------------------------------------
+
+def assert_schema_is(tap, db, version, what):
+    """The database's schema is exactly a fresh install of `version`."""
+    ref = REFS[version]
+    tap.eq(extversion(db.conn), version, "%s: extversion is %s" % (what, version))
+    tap.eq(describe(db.conn), ref.desc,
+           "%s: catalog description equals a fresh install of %s" % (what, version))
+    tap.eq(schema_dump(db.name), ref.dump,
+           "%s: normalized pg_dump --schema-only equals a fresh install of %s" % (what, version))
+    rows = check_schema(db.conn)
+    if rows is not None:
+        tap.eq(rows, [], "%s: check_schema() is empty" % what)
+
+
+def assert_rows_kept(tap, db, before, columns, seq, what):
+    tap.eq(users_snapshot(db.conn, columns), before,
+           "%s: every user row intact in the columns %s" % (what, ", ".join(columns)))
+    tap.eq(seq_state(db.conn), seq, "%s: users_id_seq intact (last_value, is_called)" % what)
+
+
+def assert_history(tap, db, before, direction, path, what):
+    """schema_migrations = the rows from before + one row per step of path."""
+    after = history(db.conn)
+    want = history_steps(before) + [(b, a, direction) for a, b in steps(path)]
+    tap.eq(history_steps(after), want,
+           "%s: schema_migrations gained exactly one %s row per step %s"
+           % (what, direction, " -> ".join(path)))
+    tap.eq(after[:len(before)], before, "%s: earlier schema_migrations rows untouched" % what)
+    new = after[len(before):]
+    user = q(db.conn, "SELECT current_user::text")[0][0]
+    tap.ok(all(r[4] and r[5] == user for r in new)
+           and all(x[0] < y[0] for x, y in zip(after, after[1:])),
+           "%s: new rows have a description, applied_by = current_user, increasing applied_at" % what,
+           lambda: "\n".join(map(str, new)))
+    if has_function(db.conn, "user_mgmt.migration_history()"):
+        tap.eq(q(db.conn, "SELECT applied_at, version, previous_version, direction, description, "
+                          "applied_by::text FROM user_mgmt.migration_history()"), after,
+               "%s: migration_history() returns the catalog in order" % what)
+
+
+# --------------------------------------------------------------------------
+# 0. Setup: which versions exist, and what a fresh install of each is
+# --------------------------------------------------------------------------
+
+def setup(tap):
+    global VERSIONS, LATEST, PATHS, POOL
+    conn = connect("postgres")
+    VERSIONS = installed_versions(conn)
+    files = script_versions()
+    tap.eq(VERSIONS, files, "installed versions (pg_available_extension_versions) are those of "
+                            "sql/user_mgmt--*.sql (else: run make install)")
+    if not VERSIONS:
+        raise RuntimeError("extension user_mgmt is not installed")
+    LATEST = VERSIONS[-1]
+    PATHS = update_paths(conn)
+    conn.close()
+    tap.diag("versions: %s; latest: %s" % (", ".join(VERSIONS), LATEST))
+    for v in VERSIONS:
+        REFS[v] = Ref(v)
+        tap.eq(REFS[v].history[-1][0], v, "fresh install of %s records version %s in schema_migrations" % (v, v))
+    POOL[:] = make_hash_pool(REFS[LATEST].db.conn)
+    tap.eq(check_schema(REFS[LATEST].db.conn), [], "check_schema() is empty on a fresh install of %s" % LATEST)
+
+
+# --------------------------------------------------------------------------
+# 1. Upgrade equivalence.  For every older version V: a database created at
+#    V and full of data, updated to the latest, has exactly the schema of a
+#    fresh install of the latest, keeps every value V had, keeps its
+#    sequence, and records one upgrade row per step.
+# --------------------------------------------------------------------------
+
+DATA_SHAPE = """
+    SELECT count(*) >= 1000,
+           count(DISTINCT role) = cardinality(enum_range(NULL::user_mgmt.role)),
+           count(DISTINCT left(hashed_password, 4)),
+           max(char_length(username)), max(char_length(username)) FILTER (WHERE username ~ '^[А-Яа-яЁё]+$'),
+           max(char_length(full_name))
+    FROM user_mgmt.users"""
+
+
+def test_upgrade(tap, v):
+    what = "upgrade %s -> %s" % (v, LATEST)
+    db = DB("up_" + v.replace(".", "_"))
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (v,))
+    fill(db.conn, POOL)
+    columns = user_columns(db.conn)
+    before, seq, hist = users_snapshot(db.conn, columns), seq_state(db.conn), history(db.conn)
+    tap.eq(db.q(DATA_SHAPE)[0], (True, True, 3, 20, 20, 40),
+           "%s: test data: >= 1000 users, every role, $2a$/$2b$/$2y$, 20-char usernames (ASCII and "
+           "Cyrillic), 40-char full names" % what)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    assert_schema_is(tap, db, LATEST, what)
+    assert_rows_kept(tap, db, before, columns, seq, what)
+    assert_history(tap, db, hist, "upgrade", PATHS[(v, LATEST)], what)
+    new_cols = [c for c in REFS[LATEST].columns if c not in columns]
+    if {"is_active", "failed_login_count", "password_changed_at"} <= set(new_cols):
+        # 1.1's rule for rows from before: active, no failures, password date unknown
+        bad = db.one("""SELECT count(*) FROM user_mgmt.users WHERE NOT is_active OR failed_login_count <> 0
+                        OR password_changed_at IS NOT NULL OR created_at IS NULL OR updated_at IS NULL""")
+        tap.eq(bad, 0, "%s: pre-existing users are active, 0 failed logins, password_changed_at NULL" % what)
+        db.q("UPDATE user_mgmt.users SET hashed_password = hashed_password || '' WHERE id = 1")
+        db.q("UPDATE user_mgmt.users SET hashed_password = %s WHERE id = 2", (POOL[0][1],))
+        got = db.q("SELECT id, password_changed_at IS NOT NULL FROM user_mgmt.users WHERE id IN (1, 2) ORDER BY id")
+        tap.eq(got, [(1, False), (2, True)],
+               "%s: the trigger sets password_changed_at on a pre-existing row only when the hash changes" % what)
+
+
+# --------------------------------------------------------------------------
+# 2. Downgrade equivalence.  From a filled fresh install of the latest, each
+#    older V directly, and the whole chain down step by step: the schema is
+#    exactly a fresh V, V's columns keep their values, one downgrade row per
+#    step; then back up to the latest (round trip) with the same checks.
+# --------------------------------------------------------------------------
+
+def test_downgrade(tap, v):
+    what = "downgrade %s -> %s" % (LATEST, v)
+    db = DB("down_" + v.replace(".", "_"))
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    fill(db.conn, POOL)
+    cols_v = REFS[v].columns
+    before, seq, hist = users_snapshot(db.conn, cols_v), seq_state(db.conn), history(db.conn)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (v,))
+    assert_schema_is(tap, db, v, what)
+    assert_rows_kept(tap, db, before, cols_v, seq, what)
+    assert_history(tap, db, hist, "downgrade", PATHS[(LATEST, v)], what)
+
+    what = "round trip %s -> %s -> %s" % (LATEST, v, LATEST)
+    hist = history(db.conn)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    assert_schema_is(tap, db, LATEST, what)
+    assert_rows_kept(tap, db, before, cols_v, seq, what)
+    assert_history(tap, db, hist, "upgrade", PATHS[(v, LATEST)], what)
+
+
+def test_downgrade_chain(tap):
+    chain = list(reversed(VERSIONS))
+    db = DB("down_chain")
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    fill(db.conn, POOL)
+    seq = seq_state(db.conn)
+    oldest_cols = REFS[VERSIONS[0]].columns
+    first = users_snapshot(db.conn, oldest_cols)
+    for prev, v in steps(chain):
+        what = "chain step %s -> %s" % (prev, v)
+        before, hist = users_snapshot(db.conn, REFS[v].columns), history(db.conn)
+        db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (v,))
+        assert_schema_is(tap, db, v, what)
+        assert_rows_kept(tap, db, before, REFS[v].columns, seq, what)
+        assert_history(tap, db, hist, "downgrade", [prev, v], what)
+    what = "chain %s back up to %s" % (chain[-1], LATEST)
+    hist = history(db.conn)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    assert_schema_is(tap, db, LATEST, what)
+    assert_rows_kept(tap, db, first, oldest_cols, seq, what)
+    assert_history(tap, db, hist, "upgrade", PATHS[(chain[-1], LATEST)], what)
+
+
+# --------------------------------------------------------------------------
+# 3. Two ways to install the latest: CREATE EXTENSION user_mgmt (the default
+#    version, which must be the latest) and CREATE EXTENSION ... VERSION of
+#    the oldest + ALTER EXTENSION UPDATE give the same schema and history.
+# --------------------------------------------------------------------------
+
+def test_fresh_install_ways(tap):
+    tap.eq(default_version(REFS[LATEST].db.conn), LATEST,
+           "user_mgmt.control's default_version is the latest version (what pg_restore installs)")
+    a = DB("fresh_default")
+    a.q("CREATE EXTENSION user_mgmt")
+    b = DB("fresh_stepwise")
+    b.q("CREATE EXTENSION user_mgmt VERSION %s", (VERSIONS[0],))
+    b.q("ALTER EXTENSION user_mgmt UPDATE")
+    for db, what in ((a, "CREATE EXTENSION user_mgmt"),
+                     (b, "CREATE EXTENSION user_mgmt VERSION '%s' + UPDATE" % VERSIONS[0])):
+        assert_schema_is(tap, db, LATEST, what)
+    tap.eq(describe(a.conn), describe(b.conn), "both ways of installing %s: identical catalog descriptions" % LATEST)
+    tap.eq(schema_dump(a.name), schema_dump(b.name), "both ways of installing %s: identical normalized dumps" % LATEST)
+    tap.eq(history_steps(history(a.conn)), history_steps(history(b.conn)),
+           "both ways of installing %s: the same schema_migrations steps" % LATEST)
+
+
+# --------------------------------------------------------------------------
+# 4. Refusals change nothing.
+#    Upgrade: usernames colliding under case folding ('Admin'/'admin',
+#    'Иван'/'иван') make every update to a version with case-insensitive
+#    usernames fail with 23505 naming exactly the colliding names.
+#    Downgrade: an inactive account makes every update to a version without
+#    is_active fail with 55000 naming it.  Afterwards: same version, same
+#    schema (description and dump), same rows, same history.
+# --------------------------------------------------------------------------
+
+def state(db):
+    columns = user_columns(db.conn)
+    return (extversion(db.conn), describe(db.conn), schema_dump(db.name),
+            users_snapshot(db.conn, columns), seq_state(db.conn), history(db.conn))
+
+
+def assert_unchanged(tap, db, before, what):
+    after = state(db)
+    names = ["extversion", "catalog description", "normalized dump", "user rows", "sequence",
+             "schema_migrations"]
+    for name, b, a in zip(names, before, after):
+        tap.eq(a, b, "%s: %s unchanged" % (what, name))
+
+
+def quoted(name, text):
+    return ("'%s'" % name) in text or ('"%s"' % name) in text
+
+
+def case_insensitive(version):
+    return any(r[0] == "index" and "lower(" in r[2] and "username" in r[2] for r in REFS[version].desc)
+
+
+def test_refused_upgrade(tap):
+    base = VERSIONS[0]
+    targets = [v for v in VERSIONS if vkey(v) > vkey(base) and case_insensitive(v)]
+    if case_insensitive(base) or not targets:
+        tap.ok(True, "refused upgrade: # SKIP no version introduces case-insensitive usernames")
+        return
+    db = DB("refuse_up")
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (base,))
+    fill(db.conn, POOL, n=100)
+    colliding = ["Admin", "admin", "Иван", "иван"]
+    for name in colliding:
+        db.q("INSERT INTO user_mgmt.users (username, hashed_password, full_name) VALUES (%s, %s, 'X')",
+             (name, POOL[0][1]))
+    before = state(db)
+    for target in targets + [None]:
+        what = "refused upgrade %s -> %s" % (base, target or "default (latest)")
+        stmt = ("ALTER EXTENSION user_mgmt UPDATE TO '%s'" % target) if target else "ALTER EXTENSION user_mgmt UPDATE"
+        err = sql_error(db.conn, stmt)
+        tap.ok(err is not None and err.pgcode == "23505", "%s: fails with SQLSTATE 23505" % what,
+               lambda: "got: %s %s" % (err and err.pgcode, err))
+        text = error_text(err) if err is not None else ""
+        tap.ok(all(quoted(n, text) for n in colliding),
+               "%s: the error names 'Admin', 'admin', 'Иван' and 'иван'" % what, text)
+        tap.ok(not any(quoted(n, text) for n in ("user_0001", "пользователь0004", "ЕкатеринаАлександров")),
+               "%s: the error names no user that does not collide" % what, text)
+        assert_unchanged(tap, db, before, what)
+
+
+def test_refused_downgrade(tap):
+    sources = [v for v in VERSIONS if "is_active" in REFS[v].columns]
+    if not sources:
+        tap.ok(True, "refused downgrade: # SKIP no version has is_active")
+        return
+    for source in sources:
+        targets = [v for v in VERSIONS if vkey(v) < vkey(source) and "is_active" not in REFS[v].columns]
+        if not targets:
+            continue
+        db = DB("refuse_down_" + source.replace(".", "_"))
+        db.q("CREATE EXTENSION user_mgmt VERSION %s", (source,))
+        fill(db.conn, POOL, n=100)
+        db.q("UPDATE user_mgmt.users SET is_active = false WHERE username = 'пользователь0004'")
+        before = state(db)
+        for target in targets:
+            what = "refused downgrade %s -> %s" % (source, target)
+            err = sql_error(db.conn, "ALTER EXTENSION user_mgmt UPDATE TO '%s'" % target)
+            tap.ok(err is not None and err.pgcode == "55000", "%s: fails with SQLSTATE 55000" % what,
+                   lambda: "got: %s %s" % (err and err.pgcode, err))
+            text = error_text(err) if err is not None else ""
+            tap.ok(quoted("пользователь0004", text) and not quoted("user_0001", text),
+                   "%s: the error names the inactive user and no other" % what, text)
+            assert_unchanged(tap, db, before, what)
+            rows = check_schema(db.conn)
+            if rows is not None:
+                tap.eq(rows, [], "%s: check_schema() still empty" % what)
+
+
+# --------------------------------------------------------------------------
+# 5. Dump and restore.  A database at the latest version, with data and a
+#    history of upgrade, downgrade, upgrade again, survives pg_dump -Fc +
+#    createdb + pg_restore: every user (all columns), the sequence (the next
+#    id continues), every catalog row exactly once, followed by exactly the
+#    rows the restore's own CREATE EXTENSION writes; every password still
+#    verifies; the schema is clean.
+# --------------------------------------------------------------------------
+
+def test_dump_restore(tap):
+    base = VERSIONS[0]
+    src = DB("dump_src")
+    src.q("CREATE EXTENSION user_mgmt VERSION %s", (base,))
+    plain = fill(src.conn, POOL)
+    src.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    src.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (base,))
+    src.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    # some users written at the latest version, with its columns set
+    fill2 = {("новый_%d" % i): POOL[i % len(POOL)] for i in range(5)}
+    for name, (pw, h) in fill2.items():
+        src.q("INSERT INTO user_mgmt.users (username, hashed_password, role, full_name) "
+              "VALUES (%s, %s, (enum_range(NULL::user_mgmt.role))[2], 'Новый Пользователь')", (name, h))
+        plain[name] = pw
+    if "last_login_at" in user_columns(src.conn):
+        src.q("UPDATE user_mgmt.users SET last_login_at = '2024-02-29 23:59:59.999999+00', "
+              "failed_login_count = 3, locked_until = '2031-01-01+00' WHERE id % 7 = 0")
+    columns = user_columns(src.conn)
+    before, seq, hist = users_snapshot(src.conn, columns), seq_state(src.conn), history(src.conn)
+    config_before = config_contents(src.conn)
+    tap.ok([h[3] for h in hist].count("downgrade") >= 1 and [h[3] for h in hist].count("upgrade") >= 2,
+           "dump/restore: source history has upgrade, downgrade, upgrade")
+    src.close()
+
+    dst = DB("dump_dst", create=False)
+    with tempfile.TemporaryDirectory(prefix="um_mig_") as tmp:
+        archive = os.path.join(tmp, "db.dump")
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_dump"), "-Fc", "-f", archive, "-d", src.name],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "dump/restore: pg_dump -Fc succeeds", r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "createdb"), dst.name], capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "dump/restore: createdb succeeds", r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_restore"), "--exit-on-error", "-d", dst.name, archive],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0 and r.stderr == "", "dump/restore: pg_restore succeeds without errors or warnings",
+               r.stderr)
+    what = "dump/restore"
+    assert_schema_is(tap, dst, LATEST, what)
+    tap.eq(users_snapshot(dst.conn, columns), before, "%s: every user row, all columns, intact" % what)
+    tap.eq(seq_state(dst.conn), seq, "%s: users_id_seq intact (last_value, is_called)" % what)
+    config_after = config_contents(dst.conn)
+    # any other configuration table (extconfig) of the version: no row lost or duplicated
+    tap.eq(sorted(config_after), sorted(config_before), "%s: the same configuration relations (extconfig)" % what)
+    for rel in sorted(set(config_before) & set(config_after)):
+        b, a = config_before[rel], config_after[rel]
+        if rel in ("user_mgmt.schema_migrations", "user_mgmt.users", "user_mgmt.users_id_seq"):
+            continue  # checked precisely above and below
+        if isinstance(b, tuple):
+            tap.eq(a, b, "%s: sequence %s restored exactly" % (what, rel))
+            continue
+        rest = list(a)
+        lost = []
+        for row in b:
+            if row in rest:
+                rest.remove(row)
+            else:
+                lost.append(row)
+        tap.eq(lost, [], "%s: every row of %s is back (none lost, none changed)" % (what, rel))
+        tap.ok(not any(a.count(r) > b.count(r) for r in set(b)),
+               "%s: no row of %s duplicated" % (what, rel))
+        if rest:
+            tap.diag("%s: %d rows of %s were added by the restore itself, e.g. %s" % (what, len(rest), rel, rest[0]))
+
+    want_id = seq[0] + 1 if seq[1] else seq[0]
+    new_id = dst.one("INSERT INTO user_mgmt.users (username, hashed_password, full_name) "
+                     "VALUES ('after_restore', %s, 'After Restore') RETURNING id", (POOL[0][1],))
+    tap.eq(new_id, want_id, "%s: a new user gets the next id of the original sequence" % what)
+    dst.q("DELETE FROM user_mgmt.users WHERE username = 'after_restore'")
+
+    after = history(dst.conn)
+    tap.eq(after[:len(hist)], hist, "%s: every schema_migrations row from before is back, in order, unchanged" % what)
+    tap.eq(len({r[0] for r in after}), len(after), "%s: no schema_migrations row duplicated" % what)
+    tap.eq(history_steps(after[len(hist):]), REFS[default_version(dst.conn)].history,
+           "%s: followed by exactly the rows of the restore's own CREATE EXTENSION" % what)
+    tap.ok(all(r[0] > hist[-1][0] for r in after[len(hist):]),
+           "%s: the restore's own rows come after the dumped ones" % what)
+    bad = verify_all(dst.conn, plain)
+    tap.eq(bad, [], "%s: verify_password accepts the password of each of the %d users" % (what, len(plain)))
+    rejected = dst.one("SELECT count(*) FROM user_mgmt.users WHERE user_mgmt.verify_password('wrong', hashed_password)")
+    tap.eq(rejected, 0, "%s: verify_password rejects a wrong password for every user" % what)
+
+
+# --------------------------------------------------------------------------
+# 6. check_schema() reports drift.  Each manual change, in its own fresh
+#    database at the latest version, gives at least one row, all about the
+#    changed object, with problem/expected/found that make sense; the
+#    independent catalog description sees the change too.
+# --------------------------------------------------------------------------
+
+DRIFTS = [
+    # (label, SQL, (object_type, object_name), problem, expected contains, found contains)
+    ("column type altered", "ALTER TABLE user_mgmt.users ALTER COLUMN full_name TYPE varchar(60)",
+     ("column", "users.full_name"), "changed", "character varying(40)", "character varying(60)"),
+    ("column added", "ALTER TABLE user_mgmt.users ADD COLUMN nickname text",
+     ("column", "users.nickname"), "unexpected", None, "text"),
+    ("default changed", "ALTER TABLE user_mgmt.users ALTER COLUMN role SET DEFAULT 'ADMIN'",
+     ("column", "users.role"), "changed", "'USER'", "'ADMIN'"),
+    ("constraint dropped", "ALTER TABLE user_mgmt.users DROP CONSTRAINT users_full_name_not_blank",
+     ("constraint", "users.users_full_name_not_blank"), "missing", "CHECK", None),
+    ("index dropped", "DROP INDEX user_mgmt.users_username_lower_key",
+     ("index", "users_username_lower_key"), "missing", "CREATE UNIQUE INDEX", None),
+    ("trigger dropped", "DROP TRIGGER users_track_changes ON user_mgmt.users",
+     ("trigger", "users.users_track_changes"), "missing", "CREATE TRIGGER", None),
+    ("trigger disabled", "ALTER TABLE user_mgmt.users DISABLE TRIGGER users_track_changes",
+     ("trigger", "users.users_track_changes"), "changed", "CREATE TRIGGER", "disabled"),
+    ("enum value added", "ALTER TYPE user_mgmt.role ADD VALUE 'MANAGER'",
+     ("enum", "role"), "changed", "ADMIN", "MANAGER"),
+    ("function replaced", "CREATE OR REPLACE FUNCTION user_mgmt.role_labels() RETURNS text[] "
+                          "LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp "
+                          "RETURN ARRAY['Пользователь', 'Кассир', 'Админ']",
+     ("function", "user_mgmt.role_labels()"), "changed", "md5", "md5"),
+]
+
+# Drift that check_schema() does not see yet (reported to the lead): only
+# "reports at least one row", as TODO, so that it shows without failing the
+# run.  When check_schema() learns them, move them to DRIFTS with details.
+KNOWN_GAPS = [
+    ("table privilege granted", "GRANT SELECT ON user_mgmt.users TO PUBLIC",
+     None, None, None, None),
+    ("function removed from the extension", "ALTER EXTENSION user_mgmt DROP FUNCTION user_mgmt.role_labels()",
+     None, None, None, None),
+]
+
+
+def test_drift(tap, drift, known_gap=None):
+    label, stmt, obj, problem, exp_has, found_has = drift
+    what = "check_schema() after %s" % label
+    db = DB("drift_" + label.replace(" ", "_"))
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    db.q(stmt)
+    tap.ok(describe(db.conn) != REFS[LATEST].desc, "%s: the independent catalog description differs" % what)
+    rows = check_schema(db.conn)
+    tap.todo = known_gap
+    try:
+        tap.ok(rows, "%s: reports at least one row" % what)
+        if known_gap:
+            return
+        rows = rows or []
+        tap.eq(sorted({(r[0], r[1]) for r in rows}), [obj], "%s: every row is about %s %s" % (what, obj[0], obj[1]))
+        for r in rows:
+            desc = "%s: problem '%s', expected %s, found %s" % (
+                what, problem, "NULL" if exp_has is None else "~ " + exp_has,
+                "NULL" if found_has is None else "~ " + found_has)
+            good = (r[2] == problem
+                    and ((r[3] is None) if exp_has is None else (r[3] is not None and exp_has in r[3]))
+                    and ((r[4] is None) if found_has is None else (r[4] is not None and found_has in r[4]))
+                    and r[3] != r[4])
+            tap.ok(good, desc, repr(r))
+    finally:
+        tap.todo = None
+
+
+# --------------------------------------------------------------------------
+# 7. Update paths: every pair of versions is connected; a path up only goes
+#    up, one version at a time, and a path down only down (no path sneaks
+#    through a downgrade because it is shorter).  pending_versions() agrees.
+# --------------------------------------------------------------------------
+
+def test_update_paths(tap):
+    idx = {v: i for i, v in enumerate(VERSIONS)}
+    bad_missing, bad_dir = [], []
+    for s in VERSIONS:
+        for t in VERSIONS:
+            if s == t:
+                continue
+            path = PATHS.get((s, t))
+            if path is None:
+                bad_missing.append("%s -> %s" % (s, t))
+                continue
+            up = idx[t] > idx[s]
+            want = VERSIONS[idx[s]:idx[t] + 1] if up else list(reversed(VERSIONS[idx[t]:idx[s] + 1]))
+            if path != want:
+                bad_dir.append("%s -> %s: %s (want %s)" % (s, t, "--".join(path), "--".join(want)))
+    n = len(VERSIONS) * (len(VERSIONS) - 1)
+    tap.ok(len(VERSIONS) >= 2, "at least two versions to migrate between")
+    tap.eq(bad_missing, [], "all %d ordered pairs of versions are connected by an update path" % n)
+    tap.eq(bad_dir, [], "every path up goes only up and every path down only down, one version at a time")
+    for v in VERSIONS:
+        conn = REFS[v].db.conn
+        if not has_function(conn, "user_mgmt.pending_versions()"):
+            continue
+        want = [(t, "--".join(PATHS[(v, t)])) for t in VERSIONS if vkey(t) > vkey(v)]
+        tap.eq(q(conn, "SELECT version, path FROM user_mgmt.pending_versions()"), want,
+               "pending_versions() at %s lists the newer versions with their paths" % v)
+        tap.eq(q(conn, "SELECT user_mgmt.current_version()")[0][0], v, "current_version() at %s" % v)
+
+
+def main():
+    tap = Tap()
+    start = time.time()
+    try:
+        setup(tap)
+    except Exception:  # noqa: BLE001
+        tap.ok(False, "setup: reference installs of every version", traceback.format_exc())
+        for db in list(DB.created):
+            db.drop()
+        tap.plan_end()
+        return 1
+    for v in older():
+        run_test(tap, "upgrade %s" % v, test_upgrade, v)
+    for v in older():
+        run_test(tap, "downgrade %s" % v, test_downgrade, v)
+    run_test(tap, "downgrade chain", test_downgrade_chain)
+    run_test(tap, "fresh install", test_fresh_install_ways)
+    run_test(tap, "refused upgrade", test_refused_upgrade)
+    run_test(tap, "refused downgrade", test_refused_downgrade)
+    run_test(tap, "dump/restore", test_dump_restore)
+    if has_function(REFS[LATEST].db.conn, "user_mgmt.check_schema()"):
+        for d in DRIFTS:
+            run_test(tap, "drift %s" % d[0], test_drift, d)
+        for d in KNOWN_GAPS:
+            run_test(tap, "drift %s" % d[0], test_drift, d,
+                     "check_schema() does not compare privileges or extension membership")
+    else:
+        tap.ok(False, "check_schema() exists in the latest version %s" % LATEST)
+    run_test(tap, "update paths", test_update_paths)
+    for ref in REFS.values():
+        ref.db.drop()
+    tap.diag("migration suite: %d tests, %d failed, %.0fs" % (tap.n, tap.failed, time.time() - start))
+    tap.plan_end()
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

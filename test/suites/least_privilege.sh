@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Least-privilege suite of user_mgmt (TAP): a real non-superuser login role
+# (um_app, granted EXECUTE on create_user only) uses the public API, is
+# refused hashes, keys and the administrative functions (42501), and cannot
+# hijack the SECURITY DEFINER functions with shadowing functions, operators
+# or tables in its own schema, public or pg_temp.  The tests themselves are
+# in test/python/least_privilege.py.
+#
+# Needs PGHOST/PGPORT/PGUSER of a superuser on a running PostgreSQL 15
+# cluster where the extension (>= 1.2) is installed; creates and drops the
+# cluster-wide role um_app and the database um_test_lp.  Exits non-zero when
+# a test fails.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec /usr/bin/python3 "$here/../python/least_privilege.py" "$@"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Migration suite of user_mgmt (TAP): for every version the installed
+# scripts offer, upgrade/downgrade equivalence with fresh installs (catalog
+# description + normalized schema-only dump), data preservation, refused
+# migrations that change nothing, dump/restore, check_schema() drift
+# detection and the shape of the update paths.  The tests themselves are in
+# test/migrations/migrations.py (one header comment per test).
+#
+# Needs PGHOST/PGPORT/PGUSER of a running PostgreSQL 15 cluster where the
+# extension is installed (make install); creates and drops databases named
+# um_mig_*.  Exits non-zero when a test fails.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec /usr/bin/python3 "$here/../migrations/migrations.py" "$@"
