@@ -120,7 +120,7 @@ BEGIN
     END IF;
     tok := (SELECT t FROM bench_tokens LIMIT 1);
     IF bench.jwt_verify(tok || 'x', secret) IS NOT NULL
-       OR bench.jwt_verify(tok, secret || '\x00'::bytea) IS NOT NULL THEN
+       OR bench.jwt_verify(tok, set_byte(secret, 0, get_byte(secret, 0) # 1)) IS NOT NULL THEN
         RAISE EXCEPTION 'the baseline accepts a bad token';
     END IF;
 END

@@ -139,5 +139,16 @@ WHERE p.pronamespace = 'user_mgmt'::regnamespace
                     'current_user_role', 'count_failed_login', 'record_failed_login', 'find_user')
 ORDER BY 1;
 
+-- The settings are policy: only superusers change them, so that no session
+-- can switch off the lockout, weaken hashes or lengthen tokens for itself.
+CREATE ROLE regress_user_mgmt_app;
+SET ROLE regress_user_mgmt_app;
+SELECT s.name, s.context, e.state, e.message
+FROM pg_settings AS s,
+     LATERAL regress.error_of(format('SET %I = %L', s.name, s.setting)) AS e
+WHERE s.name LIKE 'user_mgmt.%' ORDER BY s.name;
+RESET ROLE;
+DROP ROLE regress_user_mgmt_app;
+
 DELETE FROM user_mgmt.users WHERE username IN ('Olga');
 RESET user_mgmt.bcrypt_cost;

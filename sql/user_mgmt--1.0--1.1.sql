@@ -143,7 +143,8 @@ COMMENT ON FUNCTION user_mgmt.pending_versions() IS
 /*
  * A description of the live objects in schema user_mgmt, one row each:
  * tables, sequences, views, columns, constraints, indexes, triggers, types
- * and enum labels, functions.  check_schema() compares it with what the
+ * and enum labels, functions, what PUBLIC may do with each, and which of
+ * them belong to the extension.  check_schema() compares it with what the
  * installed version defines.  Definitions come from PostgreSQL's own
  * deparsers, so they carry no OIDs and no owner.
  */
@@ -221,7 +222,59 @@ BEGIN ATOMIC
 	WHERE p.pronamespace OPERATOR(pg_catalog.=) ns.oid
 		AND p.prokind OPERATOR(pg_catalog.<>) 'a'
 		-- the reference itself changes with every version
-		AND p.proname OPERATOR(pg_catalog.<>) 'expected_schema_objects';
+		AND p.proname OPERATOR(pg_catalog.<>) 'expected_schema_objects'
+	UNION ALL
+	-- What PUBLIC may do: a grant to PUBLIC (or a revoke) is drift that
+	-- matters; grants to particular roles are the deployment's business.
+	SELECT 'public privileges', r.relname::text,
+		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
+				  FROM pg_catalog.aclexplode(COALESCE(r.relacl, pg_catalog.acldefault(
+						CASE r.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", r.relowner))) AS a
+				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+	FROM rel AS r
+	WHERE r.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::"char"[])
+	UNION ALL
+	SELECT 'public privileges', p.oid::regprocedure::text,
+		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
+				  FROM pg_catalog.aclexplode(COALESCE(p.proacl,
+						pg_catalog.acldefault('f'::"char", p.proowner))) AS a
+				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+	FROM pg_catalog.pg_proc AS p, ns
+	WHERE p.pronamespace OPERATOR(pg_catalog.=) ns.oid
+		AND p.proname OPERATOR(pg_catalog.<>) 'expected_schema_objects'
+	UNION ALL
+	SELECT 'public privileges', 'schema user_mgmt',
+		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
+				  FROM pg_catalog.aclexplode(COALESCE(n.nspacl,
+						pg_catalog.acldefault('n'::"char", n.nspowner))) AS a
+				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+	FROM pg_catalog.pg_namespace AS n, ns
+	WHERE n.oid OPERATOR(pg_catalog.=) ns.oid
+	UNION ALL
+	-- Objects in the schema that are not the extension's, or the reverse
+	-- (ALTER EXTENSION ... ADD / DROP by hand).
+	SELECT 'extension member', pg_catalog.pg_describe_object(o.classid, o.objid, 0),
+		CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_depend AS d
+						  WHERE d.classid OPERATOR(pg_catalog.=) o.classid
+							AND d.objid OPERATOR(pg_catalog.=) o.objid
+							AND d.deptype OPERATOR(pg_catalog.=) 'e'
+							AND d.refobjid OPERATOR(pg_catalog.=) (
+								SELECT e.oid FROM pg_catalog.pg_extension AS e
+								WHERE e.extname OPERATOR(pg_catalog.=) 'user_mgmt'))
+			THEN 'member' ELSE 'not a member' END
+	FROM (SELECT 'pg_catalog.pg_class'::regclass::oid AS classid, r.oid AS objid
+		  FROM rel AS r
+		  WHERE r.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::"char"[])
+		  UNION ALL
+		  SELECT 'pg_catalog.pg_proc'::regclass::oid, p.oid
+		  FROM pg_catalog.pg_proc AS p, ns
+		  WHERE p.pronamespace OPERATOR(pg_catalog.=) ns.oid
+		  UNION ALL
+		  SELECT 'pg_catalog.pg_type'::regclass::oid, t.oid
+		  FROM pg_catalog.pg_type AS t, ns
+		  WHERE t.typnamespace OPERATOR(pg_catalog.=) ns.oid
+			AND t.typelem OPERATOR(pg_catalog.=) 0
+			AND NOT EXISTS (SELECT FROM rel AS r WHERE r.oid OPERATOR(pg_catalog.=) t.typrelid)) AS o;
 END;
 
 COMMENT ON FUNCTION user_mgmt.schema_objects() IS
@@ -267,6 +320,27 @@ BEGIN ATOMIC
 		('constraint', 'users.users_username_key', 'UNIQUE (username)'),
 		('constraint', 'users.users_username_not_blank', 'CHECK (((username)::text ~ ''[^[:space:]]''::text))'),
 		('enum', 'role', 'USER, CASHIER, ADMIN'),
+		('extension member', 'function user_mgmt.check_schema()', 'member'),
+		('extension member', 'function user_mgmt.current_version()', 'member'),
+		('extension member', 'function user_mgmt.expected_schema_objects()', 'member'),
+		('extension member', 'function user_mgmt.hash_cost(text)', 'member'),
+		('extension member', 'function user_mgmt.hash_password(text)', 'member'),
+		('extension member', 'function user_mgmt.hash_password(text,integer)', 'member'),
+		('extension member', 'function user_mgmt.is_password_hash(text)', 'member'),
+		('extension member', 'function user_mgmt.migration_history()', 'member'),
+		('extension member', 'function user_mgmt.password_needs_rehash(text)', 'member'),
+		('extension member', 'function user_mgmt.password_needs_rehash(text,integer)', 'member'),
+		('extension member', 'function user_mgmt.pending_versions()', 'member'),
+		('extension member', 'function user_mgmt.role_from_label(text)', 'member'),
+		('extension member', 'function user_mgmt.role_label(user_mgmt.role)', 'member'),
+		('extension member', 'function user_mgmt.role_labels()', 'member'),
+		('extension member', 'function user_mgmt.schema_objects()', 'member'),
+		('extension member', 'function user_mgmt.users_track_changes()', 'member'),
+		('extension member', 'function user_mgmt.verify_password(text,text)', 'member'),
+		('extension member', 'sequence user_mgmt.users_id_seq', 'member'),
+		('extension member', 'table user_mgmt.schema_migrations', 'member'),
+		('extension member', 'table user_mgmt.users', 'member'),
+		('extension member', 'type user_mgmt.role', 'member'),
 		('function', 'user_mgmt.check_schema()', 'md5 460444ad3f537dfe85539dff11ad56d5'),
 		('function', 'user_mgmt.current_version()', 'md5 124da90e0b53fb9d2c1674bdd24d4d70'),
 		('function', 'user_mgmt.hash_cost(text)', 'md5 11f6282c7e784e1acb395d7abcd305c8'),
@@ -280,13 +354,33 @@ BEGIN ATOMIC
 		('function', 'user_mgmt.role_from_label(text)', 'md5 5b1907cdd9ae50a7edd6cd536032cf4f'),
 		('function', 'user_mgmt.role_label(user_mgmt.role)', 'md5 3731e0c6b3e97401e09cce2f35f77a48'),
 		('function', 'user_mgmt.role_labels()', 'md5 3ca47398b9e6416136341ace28566aee'),
-		('function', 'user_mgmt.schema_objects()', 'md5 99df68be88d882592a139da4ca67f3ff'),
+		('function', 'user_mgmt.schema_objects()', 'md5 03a6bb178236bfdad9c6aa95d20cbc21'),
 		('function', 'user_mgmt.users_track_changes()', 'md5 e72fdbbf6ba0395400cc84f32bef9d4a'),
 		('function', 'user_mgmt.verify_password(text,text)', 'md5 38bb68be68cb347972e5167ae3b9541b'),
 		('index', 'schema_migrations_pkey', 'CREATE UNIQUE INDEX schema_migrations_pkey ON user_mgmt.schema_migrations USING btree (applied_at)'),
 		('index', 'users_pkey', 'CREATE UNIQUE INDEX users_pkey ON user_mgmt.users USING btree (id)'),
 		('index', 'users_username_key', 'CREATE UNIQUE INDEX users_username_key ON user_mgmt.users USING btree (username)'),
 		('index', 'users_username_lower_key', 'CREATE UNIQUE INDEX users_username_lower_key ON user_mgmt.users USING btree (lower(((username)::text COLLATE "und-x-icu")))'),
+		('public privileges', 'schema user_mgmt', 'USAGE'),
+		('public privileges', 'schema_migrations', 'none'),
+		('public privileges', 'user_mgmt.check_schema()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.current_version()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.hash_cost(text)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.hash_password(text)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.hash_password(text,integer)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.is_password_hash(text)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.migration_history()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.password_needs_rehash(text)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.password_needs_rehash(text,integer)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.pending_versions()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.role_from_label(text)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.role_label(user_mgmt.role)', 'EXECUTE'),
+		('public privileges', 'user_mgmt.role_labels()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.schema_objects()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.users_track_changes()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.verify_password(text,text)', 'EXECUTE'),
+		('public privileges', 'users', 'none'),
+		('public privileges', 'users_id_seq', 'none'),
 		('sequence', 'users_id_seq', 'integer start 1 increment 1 min 1 max 2147483647 cycle f'),
 		('table', 'schema_migrations', 'row level security f'),
 		('table', 'users', 'row level security f'),

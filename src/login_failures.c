@@ -51,6 +51,11 @@ static int	lockout_seconds = 15 * 60;
 
 PGDLLEXPORT void um_failed_login_worker(Datum main_arg);
 
+/*
+ * These are policy, not preference: only superusers set them (ALTER SYSTEM,
+ * ALTER DATABASE or ALTER ROLE ... SET), so that no session can loosen them
+ * for itself.
+ */
 void
 um_login_failures_init(void)
 {
@@ -61,7 +66,7 @@ um_login_failures_init(void)
 							5,
 							0,
 							INT_MAX,
-							PGC_USERSET,
+							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
 
@@ -72,7 +77,7 @@ um_login_failures_init(void)
 							15 * 60,
 							1,
 							INT_MAX,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 }

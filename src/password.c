@@ -34,6 +34,11 @@
 static int	bcrypt_cost = 12;
 static int	min_password_length = 8;
 
+/*
+ * These are policy, not preference: only superusers set them (ALTER SYSTEM,
+ * ALTER DATABASE or ALTER ROLE ... SET), so that no session can loosen them
+ * for itself.
+ */
 void
 um_password_init(void)
 {
@@ -44,7 +49,7 @@ um_password_init(void)
 							8,
 							1,
 							BCRYPT_MAX_KEY_BYTES,
-							PGC_USERSET,
+							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
 
@@ -55,7 +60,7 @@ um_password_init(void)
 							12,
 							BCRYPT_MIN_COST,
 							BCRYPT_MAX_COST,
-							PGC_USERSET,
+							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
 }

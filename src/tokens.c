@@ -44,6 +44,11 @@
 static int	token_ttl = 30 * 60;
 static int	token_leeway = 0;
 
+/*
+ * These are policy, not preference: only superusers set them (ALTER SYSTEM,
+ * ALTER DATABASE or ALTER ROLE ... SET), so that no session can loosen them
+ * for itself.
+ */
 void
 um_tokens_init(void)
 {
@@ -54,7 +59,7 @@ um_tokens_init(void)
 							30 * 60,
 							1,
 							INT_MAX,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
@@ -65,7 +70,7 @@ um_tokens_init(void)
 							0,
 							0,
 							5 * 60,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
@@ -169,7 +174,7 @@ um_verify_token_text(text *token, um_verified_token *out)
 	/* Without a kid, the current key is the only candidate. */
 	key = header.has_kid ? um_find_signing_key(header.kid) : um_current_signing_key();
 	if (key == NULL)
-		reject("unknown token signing key",
+		reject("token has an unknown key id",
 			   header.has_kid ?
 			   errdetail("No active signing key has the kid \"%s\".", header.kid) :
 			   errdetail("The token has no kid and there is no active signing key."));

@@ -40,7 +40,7 @@ CLAIM_KEYS = {"sub", "username", "role", "iat", "exp", "jti"}
 KINDS = {
     "malformed": r"malformed",
     "algorithm": r"algorithm",
-    "unknown_kid": r"unknown key|key id|\bkid\b",
+    "unknown_kid": r"unknown.*key|key id|\bkid\b",
     "signature": r"signature",
     "expired": r"\bexpired\b",
     "not_yet_valid": r"not yet valid",
