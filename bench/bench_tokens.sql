@@ -235,11 +235,11 @@ BEGIN
                                    ELSE ARRAY['known user, wrong password', 'unknown user'] END LOOP
             IF path = 'unknown user' THEN
                 t0 := clock_timestamp();
-                ok := user_mgmt.authenticate('bench_nobody_' || i, 'wrong password') IS NOT NULL;
+                ok := NOT (user_mgmt.authenticate('bench_nobody_' || i, 'wrong password') IS NULL);
                 t1 := clock_timestamp();
             ELSE
                 t0 := clock_timestamp();
-                ok := user_mgmt.authenticate('bench_known', 'wrong password') IS NOT NULL;
+                ok := NOT (user_mgmt.authenticate('bench_known', 'wrong password') IS NULL);
                 t1 := clock_timestamp();
             END IF;
             IF ok THEN
@@ -251,6 +251,8 @@ BEGIN
 END
 $auth$;
 
+-- (A returned row "IS NULL" only when every column is; locked_until is NULL
+-- in a success, so "NOT (row IS NULL)" is the test for "a row came back".)
 -- Success and rehash paths (other users, in a transaction of their own: a
 -- success writes the users row).  Before each rehash sample, outside the
 -- timed part, the stored hash is put back to a cost-11 one.
@@ -273,12 +275,12 @@ BEGIN
                                    ELSE ARRAY['success with rehash', 'success'] END LOOP
             IF path = 'success' THEN
                 t0 := clock_timestamp();
-                ok := user_mgmt.authenticate('bench_ok', 'correct horse battery') IS NOT NULL;
+                ok := NOT (user_mgmt.authenticate('bench_ok', 'correct horse battery') IS NULL);
                 t1 := clock_timestamp();
             ELSE
                 UPDATE user_mgmt.users SET hashed_password = lower_hash WHERE username = 'bench_rehash';
                 t0 := clock_timestamp();
-                ok := user_mgmt.authenticate('bench_rehash', 'correct horse battery') IS NOT NULL;
+                ok := NOT (user_mgmt.authenticate('bench_rehash', 'correct horse battery') IS NULL);
                 t1 := clock_timestamp();
                 IF (SELECT hashed_password FROM user_mgmt.users WHERE username = 'bench_rehash') = lower_hash THEN
                     RAISE EXCEPTION 'authenticate did not rehash';
@@ -294,7 +296,7 @@ END
 $auth_ok$;
 
 \echo
-\echo '(b) authenticate at bcrypt_cost' :bcrypt_cost ', median milliseconds per call (server side)'
+\echo '(b) authenticate, median milliseconds per call (server side), bcrypt_cost =' :bcrypt_cost
 SELECT path,
        count(*) AS samples,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS "median ms",

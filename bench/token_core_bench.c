@@ -9,6 +9,7 @@
  *		src/core/base64url.c src/core/json_scan.c src/core/jws.c \
  *		-o /tmp/token_core_bench && /tmp/token_core_bench
  */
+#define _POSIX_C_SOURCE 199309L	/* clock_gettime under -std=c99 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -24,6 +24,7 @@
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -40,6 +41,8 @@
 
 /* Random bytes in a token id: 128 bits, as a v4 UUID has about. */
 #define JTI_BYTES 16
+
+static void forget_layout(Datum arg, Oid relid);
 
 static int	token_ttl = 30 * 60;
 static int	token_leeway = 0;
@@ -73,6 +76,8 @@ um_tokens_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	CacheRegisterRelcacheCallback(forget_layout, (Datum) 0);
 }
 
 /* Seconds since the Unix epoch, now (not the transaction's start). */
@@ -237,12 +242,48 @@ typedef struct token_subject
 	const char *role;			/* enum label */
 } token_subject;
 
+/*
+ * Where users and its columns are: looked up once, forgotten when the
+ * table's relcache entry is invalidated (ALTER TABLE, DROP, an update of
+ * the extension).
+ */
+typedef struct users_layout
+{
+	bool		valid;
+	Oid			users;
+	Oid			users_pkey;
+	AttrNumber	username;
+	AttrNumber	role;
+	AttrNumber	is_active;		/* InvalidAttrNumber before 1.1 */
+} users_layout;
+
+static users_layout layout;
+
+static void
+forget_layout(Datum arg pg_attribute_unused(), Oid relid)
+{
+	if (relid == InvalidOid || relid == layout.users)
+		layout.valid = false;
+}
+
+static void
+load_layout(void)
+{
+	Oid			nsp = get_namespace_oid("user_mgmt", false);
+
+	layout.users = get_relname_relid("users", nsp);
+	layout.users_pkey = get_relname_relid("users_pkey", nsp);
+	if (!OidIsValid(layout.users) || !OidIsValid(layout.users_pkey))
+		elog(ERROR, "table user_mgmt.users or its primary key is missing");
+	layout.username = get_attnum(layout.users, "username");
+	layout.role = get_attnum(layout.users, "role");
+	layout.is_active = get_attnum(layout.users, "is_active");
+	layout.valid = true;
+}
+
 static void
 read_subject(int32 user_id, token_subject *subject)
 {
-	Oid			nsp = get_namespace_oid("user_mgmt", false);
-	Oid			users = get_relname_relid("users", nsp);
-	Oid			users_pkey = get_relname_relid("users_pkey", nsp);
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -252,31 +293,37 @@ read_subject(int32 user_id, token_subject *subject)
 	Datum		value;
 	char	   *username;
 
-	if (!OidIsValid(users) || !OidIsValid(users_pkey))
-		elog(ERROR, "table user_mgmt.users or its primary key is missing");
+	if (!layout.valid)
+		load_layout();
 
-	rel = table_open(users, AccessShareLock);
+	rel = table_open(layout.users, AccessShareLock);
+	/* Opening may have processed an invalidation of the layout itself. */
+	if (!layout.valid)
+		load_layout();
 	desc = RelationGetDescr(rel);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(user_id));
-	scan = systable_beginscan(rel, users_pkey, true, GetActiveSnapshot(), 1, &key);
+	scan = systable_beginscan(rel, layout.users_pkey, true, GetActiveSnapshot(), 1, &key);
 	tuple = systable_getnext(scan);
 	if (!HeapTupleIsValid(tuple))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("user %d does not exist", user_id)));
 
-	value = heap_getattr(tuple, get_attnum(users, "is_active"), desc, &isnull);
-	if (!isnull && !DatumGetBool(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("user %d is inactive", user_id),
-				 errdetail("Inactive accounts get no tokens.")));
+	if (layout.is_active != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, layout.is_active, desc, &isnull);
+		if (!isnull && !DatumGetBool(value))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("user %d is inactive", user_id),
+					 errdetail("Inactive accounts get no tokens.")));
+	}
 
-	value = heap_getattr(tuple, get_attnum(users, "username"), desc, &isnull);
+	value = heap_getattr(tuple, layout.username, desc, &isnull);
 	username = TextDatumGetCString(value);
 	subject->username = pg_server_to_any(username, strlen(username), PG_UTF8);
 
-	value = heap_getattr(tuple, get_attnum(users, "role"), desc, &isnull);
+	value = heap_getattr(tuple, layout.role, desc, &isnull);
 	subject->role = DatumGetCString(DirectFunctionCall1(enum_out, value));
 
 	systable_endscan(scan);

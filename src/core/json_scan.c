@@ -135,7 +135,8 @@ parse_escape(uptr p, uptr end, uint32_t *cp)
 	if (hi > 0xdbff || end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
 		(lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff)
 		return 0;
-	*cp = 0x10000 + (((uint32_t) hi - 0xd800) << 10) + ((uint32_t) lo - 0xdc00);
+	*cp = 0x10000 + (((uint32_t) hi - 0xd800) << 10) +
+		((uint32_t) lo - 0xdc00);
 	return 12;
 }
 
@@ -212,7 +213,7 @@ scan_string(uptr p, uptr end, uptr *stop, int *escaped)
 			return JSON_ERR_CONTROL;
 		else
 		{
-			if ((n = utf8_len(p, end)) == 0)
+			if ((n = (size_t) utf8_len(p, end)) == 0)
 				return JSON_ERR_UTF8;
 			p += n;
 		}
@@ -314,24 +315,40 @@ iter_next(str_iter *it)
 	return it->buf[0];
 }
 
-/* FNV-1a of the decoded name. */
+/*
+ * Hash of the decoded name: its length and its first and last two bytes.
+ * Cheap, and names that collide are merely compared in full.
+ */
 static uint32_t
 name_hash(uptr p, size_t len, int escaped)
 {
-	uint32_t	h = 2166136261u;
+	uint32_t	n = 0;
+	uint32_t	head = 0;
+	uint32_t	tail = 0;
 	str_iter	it;
 	int			c;
 
 	if (!escaped)
 	{
-		while (len-- > 0)
-			h = (h ^ *p++) * 16777619u;
-		return h;
+		if (len == 0)
+			return 0;
+		return (uint32_t) len * 0x9e3779b1u ^
+			((uint32_t) p[0] << 24 | (uint32_t) p[len > 1] << 16 |
+			 (uint32_t) p[len - 1 - (len > 1)] << 8 | p[len - 1]);
 	}
 	iter_init(&it, p, p + len);
 	while ((c = iter_next(&it)) >= 0)
-		h = (h ^ (uint32_t) c) * 16777619u;
-	return h;
+	{
+		if (n < 2)
+			head = head << 8 | (uint32_t) c;
+		tail = (tail << 8 | (uint32_t) c) & 0xffff;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (n == 1)
+		tail = head = head << 8 | head;
+	return n * 0x9e3779b1u ^ (head << 16 | tail);
 }
 
 /* Do two string contents decode to the same bytes? */
@@ -389,11 +406,23 @@ record_value(json_member *members, int nmembers, uptr name, size_t name_len,
 
 	for (i = 0; i < nmembers; i++)
 	{
-		size_t		want = strlen(members[i].name);
+		const char *want = members[i].name;
+		size_t		j;
 
-		if (!names_equal((uptr) members[i].name, want, 0,
-						 name, name_len, escaped))
-			continue;
+		if (escaped)
+		{
+			if (!names_equal((uptr) want, strlen(want), 0,
+							 name, name_len, 1))
+				continue;
+		}
+		else
+		{
+			/* Inline compare: names are short, and raw names hold no NUL. */
+			for (j = 0; j < name_len && want[j] == (char) name[j]; j++)
+				;
+			if (j < name_len || want[j] != '\0')
+				continue;
+		}
 		members[i].type = type;
 		members[i].raw = (const char *) value;
 		members[i].raw_len = (size_t) (value_end - value);
@@ -490,7 +519,8 @@ json_scan_object(const char *text, size_t len, json_member *members,
 			}
 			else if (c == '"')
 			{
-				if ((status = scan_string(p + 1, end, &p, &escaped)) != JSON_OK)
+				status = scan_string(p + 1, end, &p, &escaped);
+				if (status != JSON_OK)
 					return status;
 				state = ST_AFTER;
 			}
@@ -587,6 +617,17 @@ json_string_decode(const char *raw, size_t raw_len, char *dst,
 	if (stop != end)
 		return JSON_ERR_NOT_STRING;
 
+	if (!escaped)
+	{
+		/* Raw bytes are the decoded bytes, and hold no NUL. */
+		n = raw_len - 2;
+		if (n >= dst_cap)
+			return JSON_ERR_NO_ROOM;
+		memcpy(dst, p + 1, n);
+		dst[n] = '\0';
+		*out_len = n;
+		return JSON_OK;
+	}
 	iter_init(&it, p + 1, end - 1);
 	while ((c = iter_next(&it)) >= 0)
 	{
@@ -659,7 +700,8 @@ json_number_to_int64_floor(const char *raw, size_t raw_len, int64_t *out)
 	limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
 	for (i = 0; i < ndigits; i++)
 	{
-		unsigned	d = (i < nint ? int_digits[i] : frac_digits[i - nint]) - '0';
+		uptr		digit = i < nint ? int_digits + i : frac_digits + (i - nint);
+		unsigned	d = *digit - '0';
 
 		if (i < point)
 		{

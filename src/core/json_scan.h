@@ -47,7 +47,7 @@ enum json_status
 	JSON_ERR_UTF8,				/* invalid UTF-8 inside a string */
 	JSON_ERR_CONTROL,			/* unescaped byte below 0x20 in a string */
 	JSON_ERR_ESCAPE,			/* bad escape, or a lone \uD800-\uDFFF */
-	JSON_ERR_DUPLICATE,			/* two top-level names equal once unescaped */
+	JSON_ERR_DUPLICATE,			/* equal top-level names, once unescaped */
 	JSON_ERR_TOO_MANY_MEMBERS,	/* over JSON_SCAN_MAX_MEMBERS top-level */
 	JSON_ERR_NOT_STRING,		/* json_string_decode: raw is no string */
 	JSON_ERR_NOT_NUMBER,		/* json_number_to_int64_floor: no number */

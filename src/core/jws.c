@@ -22,8 +22,12 @@ jws_split(const char *token, size_t len, jws_parts *parts)
 	{
 		size_t		n = um_b64url_span(token + off, len - off);
 
-		/* Each segment is non-empty and ends at a dot, the last at len. */
-		if (n == 0)
+		/*
+		 * Header and payload are non-empty.  The signature may be empty (an
+		 * unsecured JWS, alg "none"), so that the caller can name the real
+		 * reason to refuse: the algorithm, or a signature of the wrong size.
+		 */
+		if (n == 0 && i < 2)
 			return JWS_ERR_FORMAT;
 		seg[i] = token + off;
 		seg_len[i] = n;
@@ -153,7 +157,7 @@ jws_status_detail(int status)
 		case JWS_OK:
 			return "The token is well-formed.";
 		case JWS_ERR_FORMAT:
-			return "The token must have three non-empty base64url segments separated by dots.";
+			return "The token must have three base64url segments separated by dots, the first two non-empty.";
 		case JWS_ERR_HEADER_BASE64:
 			return "The token header is not valid unpadded base64url.";
 		case JWS_ERR_PAYLOAD_BASE64:

@@ -80,8 +80,9 @@ typedef struct jws_claims
 } jws_claims;
 
 /*
- * Split token[0..len) into exactly three non-empty segments of base64url
- * characters separated by '.'.  Returns JWS_OK or JWS_ERR_FORMAT.
+ * Split token[0..len) into exactly three segments of base64url
+ * characters separated by '.': header and payload non-empty, the
+ * signature possibly empty.  Returns JWS_OK or JWS_ERR_FORMAT.
  */
 extern int	jws_split(const char *token, size_t len, jws_parts *parts);
 

@@ -141,6 +141,12 @@ def setUpModule():
         cur.execute("CREATE ROLE um_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT")
     admin.close()
     tap.create_test_db(DB)
+    admin = tap.connect("postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        # quicker hashes for um_app's sessions (a superuser's setting)
+        cur.execute("ALTER ROLE um_app IN DATABASE um_test_lp SET user_mgmt.bcrypt_cost = 4")
+    admin.close()
     conn = superuser()
     with conn.cursor() as cur:
         cur.execute("GRANT EXECUTE ON FUNCTION user_mgmt.create_user(text, text, text, user_mgmt.role) TO um_app")
@@ -174,10 +180,6 @@ class Base(unittest.TestCase):
         self.assertEqual(self.q_on(self.app, "SELECT current_user"), APP)
         self.assertEqual(self.q_on(self.app, "SELECT session_user"), APP)
         self.assertIs(self.q_on(self.app, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), False)
-        try:  # quicker hashes, if an unprivileged role may choose them
-            self.q_on(self.app, "SELECT set_config('user_mgmt.bcrypt_cost', '4', false)")
-        except psycopg2.Error:
-            pass
 
     def tearDown(self):
         self.app.close()
@@ -322,9 +324,15 @@ class PrivilegeTest(Base):
         kid = self.current_kid()
         cases = [("max_failed_logins", "0"), ("lockout_duration", "1"),
                  ("token_leeway", "300"), ("token_ttl", "100000000")]
-        for setting, value in cases:
-            with self.subTest(setting=setting, value=value):
-                self.app_q("RESET ALL")
+        # Each case in a new session, set before the library is loaded (a
+        # placeholder setting) and after.
+        for (setting, value), loaded in [(c, l) for c in cases for l in (False, True)]:
+            with self.subTest(setting=setting, value=value, library_loaded_first=loaded):
+                self.app.close()
+                self.app = tap.connect(DB, user=APP)
+                self.app.autocommit = True
+                if loaded:
+                    self.app_q("SELECT user_mgmt.current_user_id()")
                 try:
                     self.app_q("SELECT set_config(%s, %s, false)", "user_mgmt." + setting, value)
                 except psycopg2.Error as e:

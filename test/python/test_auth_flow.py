@@ -222,6 +222,7 @@ class AuthFlowTest(Base):
         self.assertEqual(set(acc), ACCOUNT_COLUMNS)
 
     def test_failures_look_the_same(self):
+        self.execute("SET user_mgmt.max_failed_logins = 0")  # each case on its own, not a lockout
         uid, name = self.new_user()
         iid, iname = self.new_user()
         self.execute("SELECT user_mgmt.set_active(%s, false)", iid)
@@ -338,8 +339,8 @@ class AuthFlowTest(Base):
         self.assertLoginWorks(uid, name, "second password")
         self.assertSqlState("22023", "SELECT user_mgmt.set_password(%s, 'short')", uid)
         # change_password
-        e = self.assertSqlState("28P01", "SELECT user_mgmt.change_password(%s, %s, 'third password')",
-                                name, "not the password")
+        self.assertSqlState("28P01", "SELECT user_mgmt.change_password(%s, %s, 'third password')",
+                            name, "not the password")
         self.assertLoginWorks(uid, name, "second password")
         self.assertSqlState("22023", "SELECT user_mgmt.change_password(%s, 'second password', 'short')", name)
         self.execute("SELECT user_mgmt.change_password(%s, 'second password', 'third password')", name)
@@ -379,39 +380,64 @@ class AuthFlowTest(Base):
         self.assertLoginWorks(uid, name, PW)
         self.assertEqual(self.user(uid)["hashed_password"], h5)
 
-    def test_read_only_transaction(self):
-        for how in ("BEGIN READ ONLY", "SET default_transaction_read_only = on"):
+    def read_only_case(self, how, calls):
+        """Runs calls(uid, name) in a read-only transaction (opened the way
+        `how` says) for a user with one failed login and a hash older than
+        the cost; returns the users columns that changed, {name: (before, after)}."""
+        self.execute("SET user_mgmt.bcrypt_cost = 4")
+        uid, name = self.new_user()
+        self.assertIsNone(self.auth(name, WRONG))  # failed_login_count = 1
+        before = self.user(uid)
+        self.assertEqual(before["failed_login_count"], 1)
+        self.execute("SET user_mgmt.bcrypt_cost = 5")  # would rehash if writable
+        self.execute("SET user_mgmt.max_failed_logins = 3")  # would lock if writable
+        with self.conn.cursor() as cur:
+            if how != "BEGIN READ ONLY":
+                cur.execute(how)
+                how = "BEGIN"
+            cur.execute(how)
+            try:
+                cur.execute("SHOW transaction_read_only")
+                self.assertEqual(cur.fetchone()[0], "on")
+                calls(uid, name)
+                cur.execute("COMMIT")
+            finally:
+                self.end_transaction()
+                cur.execute("RESET default_transaction_read_only")
+        after = self.user(uid)
+        return {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+
+    READ_ONLY_WAYS = ("BEGIN READ ONLY", "SET default_transaction_read_only = on")
+
+    def test_read_only_success_writes_nothing(self):
+        def calls(uid, name):
+            self.assertEqual(self.auth(name, PW)["id"], uid)
+            tok = self.login(name, PW)
+            self.assertEqual(self.q("SELECT user_mgmt.verify_token(%s)", tok)["sub"], str(uid))
+        for how in self.READ_ONLY_WAYS:
             with self.subTest(how=how):
-                self.execute("SET user_mgmt.bcrypt_cost = 4")
-                uid, name = self.new_user()
-                self.assertIsNone(self.auth(name, WRONG))  # failed_login_count = 1
-                before = self.user(uid)
-                self.assertEqual(before["failed_login_count"], 1)
-                self.execute("SET user_mgmt.bcrypt_cost = 5")  # would rehash if writable
-                self.execute("SET user_mgmt.max_failed_logins = 3")  # would lock if writable
-                with self.conn.cursor() as cur:
-                    if how.startswith("BEGIN"):
-                        cur.execute(how)
-                    else:
-                        cur.execute(how)
-                        cur.execute("BEGIN")
-                    try:
-                        cur.execute("SHOW transaction_read_only")
-                        self.assertEqual(cur.fetchone()[0], "on")
-                        self.assertEqual(self.auth(name, PW)["id"], uid)
-                        tok = self.login(name, PW)
-                        self.assertEqual(self.q("SELECT user_mgmt.verify_token(%s)", tok)["sub"], str(uid))
-                        self.assertIsNone(self.auth(name, WRONG))
-                        self.assertIsNone(self.auth(name, WRONG))
-                        self.assertIsNone(self.auth("nobody_ro", PW))
-                        cur.execute("COMMIT")
-                    finally:
-                        self.end_transaction()
-                        cur.execute("RESET default_transaction_read_only")
-                after = self.user(uid)
-                changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
-                self.assertEqual(changed, {}, "a read-only authenticate() wrote to the users row "
+                self.assertEqual(self.read_only_case(how, calls), {},
+                                 "a successful authenticate() in a read-only transaction wrote "
                                  "(column: (before, after))")
+
+    def test_read_only_failure_still_counts(self):
+        # Failures are counted in a transaction of their own, so a read-only
+        # transaction cannot be used to guess without lockout: after three
+        # more wrong passwords (four in all, max_failed_logins = 3) the
+        # account is locked, although the caller's transaction wrote nothing.
+        def calls(uid, name):
+            for _ in range(3):
+                self.assertIsNone(self.auth(name, WRONG))
+            self.assertIsNone(self.auth("nobody_ro", PW))
+        for how in self.READ_ONLY_WAYS:
+            with self.subTest(how=how):
+                changed = self.read_only_case(how, calls)
+                self.assertEqual(changed["failed_login_count"], (1, 4), changed)
+                self.assertIsNone(changed["locked_until"][0])
+                self.assertIsNotNone(changed["locked_until"][1],
+                                     "four failures with max_failed_logins = 3 must lock")
+                self.assertNotIn("hashed_password", changed)
+                self.assertNotIn("last_login_at", changed)
 
 
 # --- a real hot standby --------------------------------------------------------

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import sys
 import unittest
 

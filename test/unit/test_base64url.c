@@ -1,6 +1,6 @@
 /*
  * test_base64url.c
- *		RFC 4648 base64url: test vectors, canonical-only decoding, round trips.
+ *		base64url: RFC 4648 vectors, canonical-only decoding, round trips.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +94,8 @@ test_rejects(void)
 	size_t		i;
 
 	for (i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++)
-		tap_ok(decode_copy(rejects[i], strlen(rejects[i]), dec, &dec_len) == -1,
+		tap_ok(decode_copy(rejects[i], strlen(rejects[i]),
+						   dec, &dec_len) == -1,
 			   "base64url: reject case %zu", i);
 	tap_ok(decode_copy("Zm9v\0Zm9v", 9, dec, &dec_len) == -1,
 		   "base64url: reject an embedded NUL");

@@ -115,6 +115,12 @@ static const scan_case scan_cases[] =
 	{"\\/ vs /", "{\"a/b\":1,\"a\\/b\":2}", JSON_ERR_DUPLICATE},
 	{"surrogate pair vs raw", "{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}",
 	JSON_ERR_DUPLICATE},
+	{"escaped one-byte duplicate", "{\"a\":1,\"\\u0061\":2}", JSON_ERR_DUPLICATE},
+	{"escaped two-byte duplicate", "{\"\\u0061b\":1,\"ab\":2}", JSON_ERR_DUPLICATE},
+	{"escaped middle duplicate", "{\"abcde\":1,\"ab\\u0063de\":2}",
+	JSON_ERR_DUPLICATE},
+	{"same hash, different names", "{\"abXde\":1,\"ab\\u0063de\":2}",
+	JSON_OK},
 	{"empty names", "{\"\":1,\"\":2}", JSON_ERR_DUPLICATE}
 };
 
@@ -276,7 +282,8 @@ test_string_decode(void)
 	char		out[32];
 	size_t		n = 0;
 
-	tap_ok(json_string_decode(raw, strlen(raw), out, sizeof(out), &n) == JSON_OK &&
+	tap_ok(json_string_decode(raw, strlen(raw), out, sizeof(out),
+							  &n) == JSON_OK &&
 		   n == 12 && memcmp(out, "a\xc3\xa9\xf0\x9f\x98\x80\n/\xe2\x82\xac", 13) == 0,
 		   "json_string: escapes become UTF-8, NUL-terminated");
 	tap_ok(json_string_decode("\"\"", 2, out, 1, &n) == JSON_OK && n == 0 &&
