@@ -15,8 +15,10 @@
 #include "access/genam.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#if PG_VERSION_NUM >= 140000
 #include "common/cryptohash.h"
 #include "common/hmac.h"
+#endif
 #include "common/sha2.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -97,6 +99,8 @@ unix_time_text(int64 seconds)
 	return timestamptz_to_str(ts);
 }
 
+#if PG_VERSION_NUM >= 140000
+
 static void
 hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 {
@@ -110,7 +114,11 @@ hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
 		pg_hmac_final(ctx, mac, PG_SHA256_DIGEST_LENGTH) < 0)
 	{
+#if PG_VERSION_NUM >= 150000
 		const char *reason = pg_hmac_error(ctx);
+#else
+		const char *reason = "HMAC failure";
+#endif
 
 		pg_hmac_free(ctx);
 		ereport(ERROR,
@@ -119,6 +127,47 @@ hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 	}
 	pg_hmac_free(ctx);
 }
+
+#else							/* PostgreSQL 13 has SHA-256 but no HMAC API */
+
+static void
+hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
+{
+	uint8		block[PG_SHA256_BLOCK_LENGTH];
+	uint8		inner[PG_SHA256_DIGEST_LENGTH];
+	pg_sha256_ctx ctx;
+	int			i;
+
+	/* RFC 2104: keys longer than a block are hashed first. */
+	memset(block, 0, sizeof(block));
+	if (key->secret_len > PG_SHA256_BLOCK_LENGTH)
+	{
+		pg_sha256_init(&ctx);
+		pg_sha256_update(&ctx, key->secret, key->secret_len);
+		pg_sha256_final(&ctx, block);
+	}
+	else
+		memcpy(block, key->secret, key->secret_len);
+
+	for (i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
+		block[i] ^= 0x36;
+	pg_sha256_init(&ctx);
+	pg_sha256_update(&ctx, block, sizeof(block));
+	pg_sha256_update(&ctx, (const uint8 *) data, len);
+	pg_sha256_final(&ctx, inner);
+
+	for (i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
+		block[i] ^= 0x36 ^ 0x5c;
+	pg_sha256_init(&ctx);
+	pg_sha256_update(&ctx, block, sizeof(block));
+	pg_sha256_update(&ctx, inner, sizeof(inner));
+	pg_sha256_final(&ctx, mac);
+
+	um_wipe(block, sizeof(block));
+	um_wipe(inner, sizeof(inner));
+}
+
+#endif
 
 /* Every rejection: SQLSTATE 28000, a message per cause. */
 #define reject(msg, ...) \
