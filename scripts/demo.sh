@@ -53,10 +53,21 @@ SELECT r AS role, user_mgmt.role_label(r) AS label
 FROM unnest(enum_range(NULL::user_mgmt.role)) AS r;
 SELECT user_mgmt.role_from_label('Кассир');
 
-\echo '-- The migration catalog (like alembic history / alembic current).'
+\echo '-- Accounts and logins (1.2): a token, or one error for every failure.'
+SELECT user_mgmt.create_user('olga', 'correct horse', 'Ольга Смирнова', 'CASHIER') AS olga_id;
+SELECT user_mgmt.login('olga', 'correct horse') AS token \gset
+\echo :token
+SELECT user_mgmt.verify_token(:'token') AS claims;
+\set ON_ERROR_STOP 0
+SELECT user_mgmt.login('olga', 'wrong horse');
+\set ON_ERROR_STOP 1
+SELECT username, failed_login_count FROM user_mgmt.accounts WHERE username = 'olga';
+
+\echo '-- The migration catalog (like alembic history / alembic current / alembic check).'
 SELECT version, previous_version, direction, description, applied_by
-FROM user_mgmt.schema_migrations ORDER BY applied_at;
+FROM user_mgmt.migration_history();
 SELECT user_mgmt.current_version();
+SELECT * FROM user_mgmt.check_schema();
 SQL
 
 trap - EXIT
