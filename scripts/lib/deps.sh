@@ -18,6 +18,7 @@ UM_DEPS_PACKAGES=(
     python3-sqlalchemy
     python3-alembic
     python3-asyncpg
+    php-cli
 )
 
 # Prints the packages of UM_DEPS_PACKAGES that are not installed.
@@ -29,6 +30,9 @@ deps_missing() {
             printf '%s\n' "$pkg"
         fi
     done
+    # Node.js may come with the machine rather than from Debian: any will do.
+    command -v node >/dev/null 2>&1 || printf '%s\n' nodejs
+    command -v npm >/dev/null 2>&1 || printf '%s\n' npm
 }
 
 deps_install() {
