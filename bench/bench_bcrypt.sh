@@ -18,21 +18,10 @@ if ! [[ "$SAMPLES" =~ ^[1-9][0-9]*$ && "$SAMPLES_FAST" =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 
-# shellcheck source=scripts/lib/deps.sh
-source "$REPO/scripts/lib/deps.sh"
-# shellcheck source=scripts/lib/cluster.sh
-source "$REPO/scripts/lib/cluster.sh"
-
-[[ "${UM_SKIP_DEPS:-0}" == 1 ]] || deps_install
-[[ "${UM_SKIP_BUILD:-0}" == 1 ]] || bash "$REPO/scripts/build.sh"
-
-trap cluster_stop EXIT
-cluster_start
-
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+bench_setup
 echo "samples per op: $SAMPLES_FAST at costs 4 and 8, $SAMPLES at costs 10 and 12"
-psql -X -q -v ON_ERROR_STOP=1 \
-    -c "CREATE EXTENSION user_mgmt" -c "CREATE EXTENSION pgcrypto"
 psql -X -q -v ON_ERROR_STOP=1 \
     -v samples_fast="$SAMPLES_FAST" -v samples_slow="$SAMPLES" \
     -f "$REPO/bench/bench_bcrypt.sql"

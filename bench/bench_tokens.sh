@@ -30,21 +30,10 @@ for v in "$TOKENS" "$ROUNDS" "$AUTH_SAMPLES" "$AUTH_SAMPLES_SLOW"; do
     fi
 done
 
-# shellcheck source=scripts/lib/deps.sh
-source "$REPO/scripts/lib/deps.sh"
-# shellcheck source=scripts/lib/cluster.sh
-source "$REPO/scripts/lib/cluster.sh"
-
-[[ "${UM_SKIP_DEPS:-0}" == 1 ]] || deps_install
-[[ "${UM_SKIP_BUILD:-0}" == 1 ]] || bash "$REPO/scripts/build.sh"
-
-trap cluster_stop EXIT
-cluster_start
-
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) cores)"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+bench_setup
 echo "tokens per statement: $TOKENS, rounds: $ROUNDS; authenticate samples: $AUTH_SAMPLES (success/rehash: $AUTH_SAMPLES_SLOW)"
-psql -X -q -v ON_ERROR_STOP=1 \
-    -c "CREATE EXTENSION user_mgmt" -c "CREATE EXTENSION pgcrypto"
 psql -X -q -v ON_ERROR_STOP=1 \
     -v tokens="$TOKENS" -v rounds="$ROUNDS" \
     -v auth_samples="$AUTH_SAMPLES" -v auth_samples_slow="$AUTH_SAMPLES_SLOW" \

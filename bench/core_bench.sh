@@ -44,5 +44,10 @@ for v in "${variants[@]}"; do
 	done
 	"$CC" "${pg_cflags[@]}" -Wno-missing-prototypes -I"$core" \
 		"$here/core_bench.c" "${objs[@]}" -lcrypt -o "$dir/core_bench"
-	"$dir/core_bench" "$name" "$scale" | { [ "$v" = "${variants[0]}" ] && cat || tail -n +2; }
+	# The first variant prints the table's header; the others only rows.
+	if [ "$v" = "${variants[0]}" ]; then
+		"$dir/core_bench" "$name" "$scale"
+	else
+		"$dir/core_bench" "$name" "$scale" | tail -n +2
+	fi
 done
