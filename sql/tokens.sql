@@ -176,6 +176,13 @@ FROM regress.error_of(format('SELECT user_mgmt.set_session_token(%L)', :'tok'));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
                   jsonb_build_object('sub', 'admin', 'role', 'ADMIN', 'exp', regress.now_unix() + 60))));
+SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
+    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
+                  jsonb_build_object('sub', '1', 'role', 'GOD', 'exp', regress.now_unix() + 60))));
+SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
+    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
+                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60))));
+SELECT user_mgmt.current_user_id() IS NULL AS nothing_remembered;
 \x off
 
 -- An inactive user gets no token.

@@ -10,10 +10,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "core/json_scan.h"
 #include "tokens.h"
@@ -53,6 +56,20 @@ string_claim(const json_member *member, char *dst, size_t cap)
 				 errdetail("set_session_token() needs the string claims sub (a user id) and role.")));
 }
 
+/* Whether label is one of user_mgmt.role's. */
+static bool
+is_role_label(const char *label)
+{
+	Oid			nsp = get_namespace_oid("user_mgmt", false);
+	Oid			role_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("role"),
+											ObjectIdGetDatum(nsp));
+
+	return OidIsValid(role_type) &&
+		SearchSysCacheExists2(ENUMTYPOIDNAME, ObjectIdGetDatum(role_type),
+							  CStringGetDatum(label));
+}
+
 PG_FUNCTION_INFO_V1(um_set_session_token);
 
 /* set_session_token(token text) returns jsonb */
@@ -74,6 +91,11 @@ um_set_session_token(PG_FUNCTION_ARGS)
 	json_scan_object(token.payload, token.payload_len, members, 2);
 	string_claim(&members[0], sub, sizeof(sub));
 	string_claim(&members[1], role, sizeof(role));
+
+	if (!is_role_label(role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("token role \"%s\" is not a label of user_mgmt.role", role)));
 
 	errno = 0;
 	id = strtol(sub, &end, 10);
