@@ -140,6 +140,17 @@ END;
 COMMENT ON FUNCTION user_mgmt.pending_versions() IS
 'Newer versions the installed one can be updated to with the scripts present, and the path to each';
 
+CREATE FUNCTION user_mgmt.public_privileges(acl aclitem[])
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
+				 FROM pg_catalog.aclexplode(acl) AS a
+				 WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none');
+
+COMMENT ON FUNCTION user_mgmt.public_privileges(aclitem[]) IS
+'The privileges an ACL grants to PUBLIC, as a sorted list, or none';
+
 /*
  * A description of the live objects in schema user_mgmt, one row each:
  * tables, sequences, views, columns, constraints, indexes, triggers, types
@@ -227,27 +238,21 @@ BEGIN ATOMIC
 	-- What PUBLIC may do: a grant to PUBLIC (or a revoke) is drift that
 	-- matters; grants to particular roles are the deployment's business.
 	SELECT 'public privileges', r.relname::text,
-		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
-				  FROM pg_catalog.aclexplode(COALESCE(r.relacl, pg_catalog.acldefault(
-						CASE r.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", r.relowner))) AS a
-				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+		user_mgmt.public_privileges(COALESCE(r.relacl, pg_catalog.acldefault(
+			CASE r.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", r.relowner)))
 	FROM rel AS r
 	WHERE r.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::"char"[])
 	UNION ALL
 	SELECT 'public privileges', p.oid::regprocedure::text,
-		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
-				  FROM pg_catalog.aclexplode(COALESCE(p.proacl,
-						pg_catalog.acldefault('f'::"char", p.proowner))) AS a
-				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+		user_mgmt.public_privileges(COALESCE(p.proacl,
+			pg_catalog.acldefault('f'::"char", p.proowner)))
 	FROM pg_catalog.pg_proc AS p, ns
 	WHERE p.pronamespace OPERATOR(pg_catalog.=) ns.oid
 		AND p.proname OPERATOR(pg_catalog.<>) 'expected_schema_objects'
 	UNION ALL
 	SELECT 'public privileges', 'schema user_mgmt',
-		COALESCE((SELECT pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)
-				  FROM pg_catalog.aclexplode(COALESCE(n.nspacl,
-						pg_catalog.acldefault('n'::"char", n.nspowner))) AS a
-				  WHERE a.grantee OPERATOR(pg_catalog.=) 0), 'none')
+		user_mgmt.public_privileges(COALESCE(n.nspacl,
+			pg_catalog.acldefault('n'::"char", n.nspowner)))
 	FROM pg_catalog.pg_namespace AS n, ns
 	WHERE n.oid OPERATOR(pg_catalog.=) ns.oid
 	UNION ALL
@@ -331,6 +336,7 @@ BEGIN ATOMIC
 		('extension member', 'function user_mgmt.password_needs_rehash(text)', 'member'),
 		('extension member', 'function user_mgmt.password_needs_rehash(text,integer)', 'member'),
 		('extension member', 'function user_mgmt.pending_versions()', 'member'),
+		('extension member', 'function user_mgmt.public_privileges(aclitem[])', 'member'),
 		('extension member', 'function user_mgmt.role_from_label(text)', 'member'),
 		('extension member', 'function user_mgmt.role_label(user_mgmt.role)', 'member'),
 		('extension member', 'function user_mgmt.role_labels()', 'member'),
@@ -351,10 +357,11 @@ BEGIN ATOMIC
 		('function', 'user_mgmt.password_needs_rehash(text)', 'md5 baa6914ffc90d557d987ee4ac5a591a9'),
 		('function', 'user_mgmt.password_needs_rehash(text,integer)', 'md5 c054ad3073aeb69253efa987ce534a47'),
 		('function', 'user_mgmt.pending_versions()', 'md5 e5b625c57d57d68640760c13a691cb03'),
+		('function', 'user_mgmt.public_privileges(aclitem[])', 'md5 9f24b15b6dc60858f9a21621291de743'),
 		('function', 'user_mgmt.role_from_label(text)', 'md5 5b1907cdd9ae50a7edd6cd536032cf4f'),
 		('function', 'user_mgmt.role_label(user_mgmt.role)', 'md5 3731e0c6b3e97401e09cce2f35f77a48'),
 		('function', 'user_mgmt.role_labels()', 'md5 3ca47398b9e6416136341ace28566aee'),
-		('function', 'user_mgmt.schema_objects()', 'md5 03a6bb178236bfdad9c6aa95d20cbc21'),
+		('function', 'user_mgmt.schema_objects()', 'md5 3596a57b0d208fdf04859c216fca4c07'),
 		('function', 'user_mgmt.users_track_changes()', 'md5 e72fdbbf6ba0395400cc84f32bef9d4a'),
 		('function', 'user_mgmt.verify_password(text,text)', 'md5 38bb68be68cb347972e5167ae3b9541b'),
 		('index', 'schema_migrations_pkey', 'CREATE UNIQUE INDEX schema_migrations_pkey ON user_mgmt.schema_migrations USING btree (applied_at)'),
@@ -373,6 +380,7 @@ BEGIN ATOMIC
 		('public privileges', 'user_mgmt.password_needs_rehash(text)', 'EXECUTE'),
 		('public privileges', 'user_mgmt.password_needs_rehash(text,integer)', 'EXECUTE'),
 		('public privileges', 'user_mgmt.pending_versions()', 'EXECUTE'),
+		('public privileges', 'user_mgmt.public_privileges(aclitem[])', 'EXECUTE'),
 		('public privileges', 'user_mgmt.role_from_label(text)', 'EXECUTE'),
 		('public privileges', 'user_mgmt.role_label(user_mgmt.role)', 'EXECUTE'),
 		('public privileges', 'user_mgmt.role_labels()', 'EXECUTE'),

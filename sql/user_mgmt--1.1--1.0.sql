@@ -35,6 +35,7 @@ $$;
 DROP FUNCTION user_mgmt.check_schema();
 DROP FUNCTION user_mgmt.expected_schema_objects();
 DROP FUNCTION user_mgmt.schema_objects();
+DROP FUNCTION user_mgmt.public_privileges(aclitem[]);
 DROP FUNCTION user_mgmt.pending_versions();
 DROP FUNCTION user_mgmt.migration_history();
 
