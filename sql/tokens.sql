@@ -170,6 +170,21 @@ BEGIN;
 SELECT user_mgmt.set_session_token(user_mgmt.issue_token(:uid)) IS NOT NULL;
 ROLLBACK;
 SELECT user_mgmt.current_user_id() IS NULL AS forgotten_at_rollback;
+-- A subtransaction that rolls back takes its claims with it; one that
+-- commits hands them to its parent.
+BEGIN;
+SAVEPOINT s1;
+SELECT user_mgmt.set_session_token(user_mgmt.issue_token(:uid)) IS NOT NULL;
+ROLLBACK TO SAVEPOINT s1;
+SELECT user_mgmt.current_user_id() IS NULL AS forgotten_at_rollback_to_savepoint;
+SAVEPOINT outer_sp;
+SAVEPOINT inner_sp;
+SELECT user_mgmt.set_session_token(user_mgmt.issue_token(:uid)) IS NOT NULL;
+RELEASE SAVEPOINT inner_sp;
+SELECT user_mgmt.current_user_id() = :uid AS kept_after_release;
+ROLLBACK TO SAVEPOINT outer_sp;
+SELECT user_mgmt.current_user_id() IS NULL AS forgotten_with_the_parent;
+COMMIT;
 \x on
 SELECT state, message, replace(detail, :'kid', '<kid>') AS detail
 FROM regress.error_of(format('SELECT user_mgmt.set_session_token(%L)', :'tok'));

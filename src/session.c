@@ -4,8 +4,9 @@
  *		set_session_token, current_user_id and current_user_role.
  *
  * The claims live in this backend's memory, not in a GUC, so that no SET
- * can forge them; they are forgotten when the transaction ends.  Parallel
- * workers cannot see them, hence PARALLEL RESTRICTED on the readers.
+ * can forge them; they are forgotten when the transaction ends, or when
+ * the subtransaction that set them rolls back.  Parallel workers cannot
+ * see them, hence PARALLEL RESTRICTED on the readers.
  */
 #include "postgres.h"
 
@@ -28,6 +29,7 @@
 static bool session_has_claims = false;
 static int32 session_user_id;
 static char session_role[ROLE_LABEL_MAX + 1];
+static SubTransactionId session_subxact;	/* the one that set the claims */
 
 static void
 forget_claims(XactEvent event pg_attribute_unused(),
@@ -36,10 +38,24 @@ forget_claims(XactEvent event pg_attribute_unused(),
 	session_has_claims = false;
 }
 
+static void
+follow_subtransactions(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid,
+					   void *arg pg_attribute_unused())
+{
+	if (!session_has_claims || mySubid != session_subxact)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		session_has_claims = false;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		session_subxact = parentSubid;
+}
+
 void
 um_session_init(void)
 {
 	RegisterXactCallback(forget_claims, NULL);
+	RegisterSubXactCallback(follow_subtransactions, NULL);
 }
 
 /* The value of a string claim, or an error that names it. */
@@ -106,6 +122,7 @@ um_set_session_token(PG_FUNCTION_ARGS)
 
 	session_user_id = (int32) id;
 	strlcpy(session_role, role, sizeof(session_role));
+	session_subxact = GetCurrentSubTransactionId();
 	session_has_claims = true;
 
 	PG_RETURN_JSONB_P(claims);
