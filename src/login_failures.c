@@ -25,6 +25,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -45,6 +46,14 @@ typedef struct failed_login_request
 
 StaticAssertDecl(sizeof(failed_login_request) <= BGW_EXTRALEN,
 				 "failed_login_request must fit in bgw_extra");
+
+/*
+ * When every worker slot is taken (a storm of failed logins, or parallel
+ * queries), wait for one rather than count where a rollback undoes it:
+ * workers finish in milliseconds, and the wait slows the storm down too.
+ */
+#define SLOT_WAIT_MS		10
+#define SLOT_WAIT_TRIES		200		/* two seconds in all */
 
 static int	max_failed_logins = 5;
 static int	lockout_seconds = 15 * 60;
@@ -97,7 +106,8 @@ record_in_this_transaction(const failed_login_request *request)
 	ereport(WARNING,
 			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 			 errmsg("could not start a background worker to count a failed login"),
-			 errdetail("The failure is counted in the current transaction only, which a rollback undoes."),
+			 errdetail("No worker slot came free within %d ms; the failure is counted in the current transaction only, which a rollback undoes.",
+					   SLOT_WAIT_MS * SLOT_WAIT_TRIES),
 			 errhint("Raise max_worker_processes.")));
 
 	lockout->time = (int64) request->lockout_seconds * USECS_PER_SEC;
@@ -123,6 +133,7 @@ um_count_failed_login(PG_FUNCTION_ARGS)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
+	int			tries;
 
 	/* A standby cannot write; there is nothing to count with. */
 	if (RecoveryInProgress())
@@ -147,10 +158,17 @@ um_count_failed_login(PG_FUNCTION_ARGS)
 	worker.bgw_notify_pid = MyProcPid;
 	memcpy(worker.bgw_extra, &request, sizeof(request));
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	for (tries = 0; !RegisterDynamicBackgroundWorker(&worker, &handle); tries++)
 	{
-		record_in_this_transaction(&request);
-		PG_RETURN_VOID();
+		if (tries == SLOT_WAIT_TRIES)
+		{
+			record_in_this_transaction(&request);
+			PG_RETURN_VOID();
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 SLOT_WAIT_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
 
 	status = WaitForBackgroundWorkerShutdown(handle);

@@ -572,5 +572,71 @@ class HotStandbyTest(Base):
         self.assertEqual(self.user(self.uid), before)
 
 
+class NoWorkerSlotTest(unittest.TestCase):
+    """A cluster without background worker slots (max_worker_processes = 0):
+    count_failed_login waits for a slot, then warns and counts the failure
+    in the caller's transaction, where a rollback undoes it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = None
+        cls.dir = tempfile.mkdtemp(prefix="um-noworker.", dir="/tmp")
+        cls.addClassCleanup(cls._remove_cluster)
+        os.chmod(cls.dir, 0o755)
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam(PG_OS_USER)
+            os.chown(cls.dir, pg.pw_uid, pg.pw_gid)
+        data = os.path.join(cls.dir, "data")
+        r = _run(_as_pg([PG_BIN + "/initdb", "-D", data, "--auth=trust", "--encoding=UTF8",
+                         "--locale=C.UTF-8", "--no-sync"]))
+        if r.returncode != 0:
+            raise RuntimeError("initdb failed:\n" + r.stdout)
+        for attempt in range(5):
+            port = _free_port()
+            r = _run(_as_pg([PG_BIN + "/pg_ctl", "-D", data, "-l", os.path.join(cls.dir, "log"),
+                             "-w", "-t", "60", "-o",
+                             "-p %d -k %s -c listen_addresses='' -c max_worker_processes=0" % (port, cls.dir),
+                             "start"]))
+            if r.returncode == 0:
+                break
+        else:
+            raise RuntimeError("cluster did not start:\n" + r.stdout)
+        cls.conn = tap.connect("postgres", host=cls.dir, port=port)
+        cls.conn.autocommit = True
+        with cls.conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION user_mgmt")
+            cur.execute("SET user_mgmt.bcrypt_cost = 4")
+            cur.execute("SELECT user_mgmt.create_user('slotless', %s, 'No Slot')", (PW,))
+
+    @classmethod
+    def _remove_cluster(cls):
+        if cls.conn is not None:
+            cls.conn.close()
+        if os.path.exists(os.path.join(cls.dir, "data", "postmaster.pid")):
+            _run(_as_pg([PG_BIN + "/pg_ctl", "-D", os.path.join(cls.dir, "data"),
+                         "-m", "immediate", "-w", "stop"]))
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def count(self):
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT failed_login_count FROM user_mgmt.users WHERE username = 'slotless'")
+            return cur.fetchone()[0]
+
+    def test_falls_back_with_a_warning(self):
+        del self.conn.notices[:]
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT user_mgmt.authenticate('slotless', %s) IS NULL", (WRONG,))
+            self.assertIs(cur.fetchone()[0], True)
+        self.assertEqual(self.count(), 1, "committed: the failure is counted")
+        self.assertTrue(any("could not start a background worker" in n for n in self.conn.notices),
+                        self.conn.notices)
+        # the limitation the warning states: a rollback undoes this count
+        with self.conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.authenticate('slotless', %s) IS NULL", (WRONG,))
+            cur.execute("ROLLBACK")
+        self.assertEqual(self.count(), 1)
+
+
 if __name__ == "__main__":
     tap.main()
