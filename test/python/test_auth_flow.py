@@ -461,6 +461,41 @@ def _run(cmd, **kw):
                           universal_newlines=True, timeout=120, **kw)
 
 
+def _pg_dir(prefix):
+    """A fresh directory under /tmp that the postgres user owns."""
+    path = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    os.chmod(path, 0o755)
+    if os.geteuid() == 0:
+        pg = pwd.getpwnam(PG_OS_USER)
+        os.chown(path, pg.pw_uid, pg.pw_gid)
+    return path
+
+
+def _start_server(data, sockdir, log, options):
+    """Start the server in data on a free port (a few tries); the port."""
+    for attempt in range(5):
+        port = _free_port()
+        r = _run(_as_pg([PG_BIN + "/pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o",
+                         "-p %d -k %s %s" % (port, sockdir, options), "start"]))
+        if r.returncode == 0:
+            return port
+    log_tail = ""
+    try:
+        with open(log) as f:
+            log_tail = f.read()[-4000:]
+    except OSError:
+        pass
+    raise RuntimeError("server did not start:\n%s\n%s" % (r.stdout, log_tail))
+
+
+def _stop_and_remove(path):
+    """Stop the server whose data directory is path/data, remove path."""
+    if os.path.exists(os.path.join(path, "data", "postmaster.pid")):
+        _run(_as_pg([PG_BIN + "/pg_ctl", "-D", os.path.join(path, "data"),
+                     "-m", "immediate", "-w", "stop"]))
+    shutil.rmtree(path, ignore_errors=True)
+
+
 class HotStandbyTest(Base):
     """A streaming replica of the test cluster, made with pg_basebackup -R."""
 
@@ -475,12 +510,8 @@ class HotStandbyTest(Base):
             cls.uid = cur.fetchone()[0]
             cur.execute("CREATE TABLE public.standby_marker (v text)")
 
-        cls.dir = tempfile.mkdtemp(prefix="um-standby.", dir="/tmp")
+        cls.dir = _pg_dir("um-standby.")
         cls.addClassCleanup(cls._remove_standby)
-        os.chmod(cls.dir, 0o755)
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam(PG_OS_USER)
-            os.chown(cls.dir, pg.pw_uid, pg.pw_gid)
         cls.data = os.path.join(cls.dir, "data")
         primary_port = os.environ.get("PGPORT", "5432")
         r = _run(_as_pg([PG_BIN + "/pg_basebackup", "-h", "127.0.0.1", "-p", primary_port,
@@ -488,24 +519,8 @@ class HotStandbyTest(Base):
                          "-R", "-X", "stream", "-c", "fast", "--no-sync"]))
         if r.returncode != 0:
             raise RuntimeError("pg_basebackup failed:\n" + r.stdout)
-
-        for attempt in range(5):
-            port = _free_port()
-            r = _run(_as_pg([PG_BIN + "/pg_ctl", "-D", cls.data, "-l", os.path.join(cls.dir, "standby.log"),
-                             "-w", "-t", "60", "-o",
-                             "-p %d -k %s -c listen_addresses=127.0.0.1 -c hot_standby=on" % (port, cls.dir),
-                             "start"]))
-            if r.returncode == 0:
-                cls.port = port
-                break
-        else:
-            log = ""
-            try:
-                with open(os.path.join(cls.dir, "standby.log")) as f:
-                    log = f.read()[-4000:]
-            except OSError:
-                pass
-            raise RuntimeError("standby did not start:\n%s\n%s" % (r.stdout, log))
+        cls.port = _start_server(cls.data, cls.dir, os.path.join(cls.dir, "standby.log"),
+                                 "-c listen_addresses=127.0.0.1 -c hot_standby=on")
 
         # A marker written on the primary after the backup: once the standby
         # shows it, it is streaming and has replayed everything before it.
@@ -539,10 +554,7 @@ class HotStandbyTest(Base):
             cls.standby.close()
             cls.standby = None
         if cls.dir:
-            if os.path.exists(os.path.join(cls.dir, "data", "postmaster.pid")):
-                _run(_as_pg([PG_BIN + "/pg_ctl", "-D", os.path.join(cls.dir, "data"),
-                             "-m", "immediate", "-w", "stop"]))
-            shutil.rmtree(cls.dir, ignore_errors=True)
+            _stop_and_remove(cls.dir)
             cls.dir = None
 
     def test_authenticate_and_login_on_standby(self):
@@ -580,27 +592,15 @@ class NoWorkerSlotTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.conn = None
-        cls.dir = tempfile.mkdtemp(prefix="um-noworker.", dir="/tmp")
+        cls.dir = _pg_dir("um-noworker.")
         cls.addClassCleanup(cls._remove_cluster)
-        os.chmod(cls.dir, 0o755)
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam(PG_OS_USER)
-            os.chown(cls.dir, pg.pw_uid, pg.pw_gid)
         data = os.path.join(cls.dir, "data")
         r = _run(_as_pg([PG_BIN + "/initdb", "-D", data, "--auth=trust", "--encoding=UTF8",
                          "--locale=C.UTF-8", "--no-sync"]))
         if r.returncode != 0:
             raise RuntimeError("initdb failed:\n" + r.stdout)
-        for attempt in range(5):
-            port = _free_port()
-            r = _run(_as_pg([PG_BIN + "/pg_ctl", "-D", data, "-l", os.path.join(cls.dir, "log"),
-                             "-w", "-t", "60", "-o",
-                             "-p %d -k %s -c listen_addresses='' -c max_worker_processes=0" % (port, cls.dir),
-                             "start"]))
-            if r.returncode == 0:
-                break
-        else:
-            raise RuntimeError("cluster did not start:\n" + r.stdout)
+        port = _start_server(data, cls.dir, os.path.join(cls.dir, "log"),
+                             "-c listen_addresses='' -c max_worker_processes=0")
         cls.conn = tap.connect("postgres", host=cls.dir, port=port)
         cls.conn.autocommit = True
         with cls.conn.cursor() as cur:
@@ -612,10 +612,7 @@ class NoWorkerSlotTest(unittest.TestCase):
     def _remove_cluster(cls):
         if cls.conn is not None:
             cls.conn.close()
-        if os.path.exists(os.path.join(cls.dir, "data", "postmaster.pid")):
-            _run(_as_pg([PG_BIN + "/pg_ctl", "-D", os.path.join(cls.dir, "data"),
-                         "-m", "immediate", "-w", "stop"]))
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        _stop_and_remove(cls.dir)
 
     def count(self):
         with self.conn.cursor() as cur:
