@@ -8,7 +8,8 @@ CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
 	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o \
 	src/core/base64url.o src/core/json_scan.o src/core/jws.o
 OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
-	src/signing_keys.o src/tokens.o src/session.o
+	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
+	src/login_guard.o src/login_writer.o src/accounts.o
 
 DATA = $(wildcard sql/user_mgmt--*.sql)
 

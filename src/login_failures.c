@@ -91,6 +91,18 @@ um_login_failures_init(void)
 							NULL, NULL, NULL);
 }
 
+int
+um_max_failed_logins(void)
+{
+	return max_failed_logins;
+}
+
+int
+um_lockout_seconds(void)
+{
+	return lockout_seconds;
+}
+
 /*
  * Fallback when no worker slot is free: count in the caller's transaction,
  * which a rollback undoes, and say so.

@@ -19,6 +19,7 @@
 
 #include "core/bcrypt.h"
 #include "core/secure.h"
+#include "log_hygiene.h"
 #include "user_mgmt.h"
 
 /*
@@ -95,11 +96,11 @@ check_password_bytes(size_t len)
 
 /* Parse a stored hash, or raise an error that says what is wrong with it. */
 static void
-parse_hash(text *hash, bcrypt_hash_info *info)
+parse_hash(const char *hash, size_t len, bcrypt_hash_info *info)
 {
 	bcrypt_status status;
 
-	status = bcrypt_parse(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), 0, info);
+	status = bcrypt_parse(hash, len, 0, info);
 	if (status != BCRYPT_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -136,6 +137,74 @@ compute_digest(text *password, const uint8 *salt, int cost,
 	bcrypt_final(&ctx, digest);
 }
 
+/* Run rounds that compute nothing, chunked like a real hash. */
+static void
+run_padding(uint64 rounds)
+{
+	bcrypt_ctx	ctx;
+
+	if (rounds == 0)
+		return;
+	bcrypt_init_padding(&ctx, rounds);
+	while (!bcrypt_run(&ctx, ROUNDS_PER_INTERRUPT_CHECK))
+		CHECK_FOR_INTERRUPTS();
+	bcrypt_discard(&ctx);
+}
+
+int
+um_bcrypt_cost(void)
+{
+	return bcrypt_cost;
+}
+
+void
+um_password_hash(text *password, int cost, char out[BCRYPT_HASH_LEN + 1])
+{
+	uint8		salt[BCRYPT_SALT_BYTES];
+	uint8		digest[BCRYPT_DIGEST_BYTES];
+
+	check_cost(cost);
+	check_password_bytes(VARSIZE_ANY_EXHDR(password));
+
+	if (!pg_strong_random(salt, sizeof(salt)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random salt")));
+
+	compute_digest(password, salt, cost, digest);
+	bcrypt_format('b', cost, salt, digest, out);
+	um_wipe(digest, sizeof(digest));
+}
+
+bool
+um_password_check(text *password, const char *hash, size_t hash_len,
+				  int pad_to_cost)
+{
+	bcrypt_hash_info info;
+	uint8		digest[BCRYPT_DIGEST_BYTES];
+	bool		match;
+
+	parse_hash(hash, hash_len, &info);
+
+	/* Longer passwords are judged by their first 72 bytes, as libraries do. */
+	compute_digest(password, info.salt, info.cost, digest);
+	match = um_ct_equal(digest, info.digest, BCRYPT_DIGEST_BYTES);
+	um_wipe(digest, sizeof(digest));
+	run_padding(bcrypt_padding_rounds(info.cost, pad_to_cost));
+	um_wipe(&info, sizeof(info));
+	return match;
+}
+
+bool
+um_hash_needs_rehash(const char *hash, size_t hash_len)
+{
+	bcrypt_hash_info info;
+
+	if (bcrypt_parse(hash, hash_len, 0, &info) != BCRYPT_OK)
+		return false;
+	return info.cost < bcrypt_cost || info.variant != 'b';
+}
+
 PG_FUNCTION_INFO_V1(um_hash_password);
 
 /* hash_password(password text [, cost integer]) returns text */
@@ -144,22 +213,12 @@ um_hash_password(PG_FUNCTION_ARGS)
 {
 	text	   *password = PG_GETARG_TEXT_PP(0);
 	int32		cost = PG_NARGS() > 1 ? PG_GETARG_INT32(1) : bcrypt_cost;
-	size_t		len = VARSIZE_ANY_EXHDR(password);
-	uint8		salt[BCRYPT_SALT_BYTES];
-	uint8		digest[BCRYPT_DIGEST_BYTES];
 	char		hash[BCRYPT_HASH_LEN + 1];
+	um_secret_scope scope;
 
-	check_cost(cost);
-	check_password_bytes(len);
-
-	if (!pg_strong_random(salt, sizeof(salt)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random salt")));
-
-	compute_digest(password, salt, cost, digest);
-	bcrypt_format('b', cost, salt, digest, hash);
-	um_wipe(digest, sizeof(digest));
+	um_secret_scope_enter(&scope);
+	um_password_hash(password, cost, hash);
+	um_secret_scope_leave(&scope);
 
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(hash, BCRYPT_HASH_LEN));
 }
@@ -172,16 +231,12 @@ um_verify_password(PG_FUNCTION_ARGS)
 {
 	text	   *password = PG_GETARG_TEXT_PP(0);
 	text	   *hash = PG_GETARG_TEXT_PP(1);
-	bcrypt_hash_info info;
-	uint8		digest[BCRYPT_DIGEST_BYTES];
 	bool		match;
+	um_secret_scope scope;
 
-	parse_hash(hash, &info);
-
-	/* Longer passwords are judged by their first 72 bytes, as libraries do. */
-	compute_digest(password, info.salt, info.cost, digest);
-	match = um_ct_equal(digest, info.digest, BCRYPT_DIGEST_BYTES);
-	um_wipe(digest, sizeof(digest));
+	um_secret_scope_enter(&scope);
+	match = um_password_check(password, VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), 0);
+	um_secret_scope_leave(&scope);
 
 	PG_RETURN_BOOL(match);
 }
@@ -197,7 +252,7 @@ um_password_needs_rehash(PG_FUNCTION_ARGS)
 	bcrypt_hash_info info;
 
 	check_cost(target);
-	parse_hash(hash, &info);
+	parse_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), &info);
 
 	PG_RETURN_BOOL(info.cost < target || info.variant != 'b');
 }
@@ -208,9 +263,10 @@ PG_FUNCTION_INFO_V1(um_hash_cost);
 Datum
 um_hash_cost(PG_FUNCTION_ARGS)
 {
+	text	   *hash = PG_GETARG_TEXT_PP(0);
 	bcrypt_hash_info info;
 
-	parse_hash(PG_GETARG_TEXT_PP(0), &info);
+	parse_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), &info);
 
 	PG_RETURN_INT32(info.cost);
 }
@@ -234,7 +290,18 @@ PG_FUNCTION_INFO_V1(um_check_password_policy);
 Datum
 um_check_password_policy(PG_FUNCTION_ARGS)
 {
-	text	   *password = PG_GETARG_TEXT_PP(0);
+	um_secret_scope scope;
+
+	um_secret_scope_enter(&scope);
+	um_password_policy(PG_GETARG_TEXT_PP(0));
+	um_secret_scope_leave(&scope);
+
+	PG_RETURN_VOID();
+}
+
+void
+um_password_policy(text *password)
+{
 	int			chars = pg_mbstrlen_with_len(VARDATA_ANY(password),
 											 VARSIZE_ANY_EXHDR(password));
 
@@ -245,8 +312,18 @@ um_check_password_policy(PG_FUNCTION_ARGS)
 				 errdetail("The password has %d characters; user_mgmt.min_password_length requires at least %d.",
 						   chars, min_password_length)));
 	check_password_bytes(VARSIZE_ANY_EXHDR(password));
+}
 
-	PG_RETURN_VOID();
+static void
+dummy_hash(char hash[BCRYPT_HASH_LEN + 1])
+{
+	static const char salt_and_digest[] =
+		"UnknownUserDummySalt.."		/* 22 salt characters */
+		"TimingEqualiserThatNeverMatches";	/* 31 digest characters */
+
+	StaticAssertStmt(sizeof(salt_and_digest) - 1 == BCRYPT_HASH_LEN - 7,
+					 "dummy hash must have 22 salt and 31 digest characters");
+	snprintf(hash, BCRYPT_HASH_LEN + 1, "$2b$%02d$%s", bcrypt_cost, salt_and_digest);
 }
 
 PG_FUNCTION_INFO_V1(um_dummy_password_hash);
@@ -259,16 +336,19 @@ PG_FUNCTION_INFO_V1(um_dummy_password_hash);
 Datum
 um_dummy_password_hash(PG_FUNCTION_ARGS)
 {
-	static const char salt_and_digest[] =
-		"UnknownUserDummySalt.."		/* 22 salt characters */
-		"TimingEqualiserThatNeverMatches";	/* 31 digest characters */
 	char		hash[BCRYPT_HASH_LEN + 1];
 
-	StaticAssertStmt(sizeof(salt_and_digest) - 1 == BCRYPT_HASH_LEN - 7,
-					 "dummy hash must have 22 salt and 31 digest characters");
-	snprintf(hash, sizeof(hash), "$2b$%02d$%s", bcrypt_cost, salt_and_digest);
-
+	dummy_hash(hash);
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(hash, BCRYPT_HASH_LEN));
+}
+
+void
+um_password_dummy_check(text *password)
+{
+	char		hash[BCRYPT_HASH_LEN + 1];
+
+	dummy_hash(hash);
+	(void) um_password_check(password, hash, BCRYPT_HASH_LEN, 0);
 }
 
 PG_FUNCTION_INFO_V1(um_random_bytes);

@@ -341,6 +341,7 @@ read_subject(int32 user_id, token_subject *subject)
 	bool		isnull;
 	Datum		value;
 	char	   *username;
+	Snapshot	snapshot;
 
 	if (!layout.valid)
 		load_layout();
@@ -351,7 +352,9 @@ read_subject(int32 user_id, token_subject *subject)
 		load_layout();
 	desc = RelationGetDescr(rel);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(user_id));
-	scan = systable_beginscan(rel, layout.users_pkey, true, GetActiveSnapshot(), 1, &key);
+	/* The account as it is now, whatever the caller's snapshot. */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, layout.users_pkey, true, snapshot, 1, &key);
 	tuple = systable_getnext(scan);
 	if (!HeapTupleIsValid(tuple))
 		ereport(ERROR,
@@ -376,6 +379,7 @@ read_subject(int32 user_id, token_subject *subject)
 	subject->role = DatumGetCString(DirectFunctionCall1(enum_out, value));
 
 	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 }
 
@@ -398,29 +402,29 @@ append_b64url(StringInfo buf, const uint8 *data, size_t len)
 	buf->data[buf->len] = '\0';
 }
 
-PG_FUNCTION_INFO_V1(um_issue_token);
-
-/* issue_token(user_id integer [, ttl interval]) returns text */
-Datum
-um_issue_token(PG_FUNCTION_ARGS)
+static void
+check_ttl(int64 ttl)
 {
-	int32		user_id = PG_GETARG_INT32(0);
-	int64		ttl = PG_NARGS() > 1 ? interval_seconds(PG_GETARG_INTERVAL_P(1)) : token_ttl;
+	if (ttl <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("token lifetime must be positive"),
+				 errdetail("The lifetime is %lld seconds.", (long long) ttl)));
+}
+
+text *
+um_sign_token(int32 user_id, const char *username_utf8, const char *role,
+			  int64 ttl)
+{
 	const um_signing_key *key;
-	token_subject subject;
 	uint8		jti[JTI_BYTES];
 	uint8		mac[PG_SHA256_DIGEST_LENGTH];
 	StringInfoData claims;
 	StringInfoData token;
 	int64		now;
 
-	if (ttl <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("token lifetime must be positive"),
-				 errdetail("The lifetime is %lld seconds.", (long long) ttl)));
+	check_ttl(ttl);
 
-	read_subject(user_id, &subject);
 	if (!pg_strong_random(jti, sizeof(jti)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -429,9 +433,9 @@ um_issue_token(PG_FUNCTION_ARGS)
 	now = unix_now();
 	initStringInfo(&claims);
 	appendStringInfo(&claims, "{\"sub\":\"%d\",\"username\":", user_id);
-	escape_json(&claims, subject.username);
+	escape_json(&claims, username_utf8);
 	appendStringInfo(&claims, ",\"role\":\"%s\",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT ",\"jti\":\"",
-					 subject.role, now, now + ttl);
+					 role, now, now + ttl);
 	append_b64url(&claims, jti, sizeof(jti));
 	appendStringInfoString(&claims, "\"}");
 
@@ -451,5 +455,28 @@ um_issue_token(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&token, '.');
 	append_b64url(&token, mac, sizeof(mac));
 
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(token.data, token.len));
+	return cstring_to_text_with_len(token.data, token.len);
+}
+
+int64
+um_token_ttl(void)
+{
+	return token_ttl;
+}
+
+PG_FUNCTION_INFO_V1(um_issue_token);
+
+/* issue_token(user_id integer [, ttl interval]) returns text */
+Datum
+um_issue_token(PG_FUNCTION_ARGS)
+{
+	int32		user_id = PG_GETARG_INT32(0);
+	int64		ttl = PG_NARGS() > 1 ? interval_seconds(PG_GETARG_INTERVAL_P(1)) : token_ttl;
+	token_subject subject;
+
+	check_ttl(ttl);
+
+	read_subject(user_id, &subject);
+
+	PG_RETURN_TEXT_P(um_sign_token(user_id, subject.username, subject.role, ttl));
 }

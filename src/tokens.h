@@ -22,4 +22,14 @@ extern void um_verify_token_text(text *token, um_verified_token *out);
 /* The verified claims as jsonb. */
 extern Jsonb *um_token_claims_jsonb(const um_verified_token *token);
 
+/*
+ * A signed token (JWT, HS256) for these claims, valid for ttl seconds; the
+ * username is UTF-8 and the role an enum label.
+ */
+extern text *um_sign_token(int32 user_id, const char *username_utf8,
+						   const char *role, int64 ttl);
+
+/* user_mgmt.token_ttl, in seconds. */
+extern int64 um_token_ttl(void);
+
 #endif							/* USER_MGMT_TOKENS_H */

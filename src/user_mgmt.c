@@ -7,6 +7,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "login_guard.h"
 #include "signing_keys.h"
 #include "user_mgmt.h"
 
@@ -19,6 +20,7 @@ _PG_init(void)
 {
 	um_password_init();
 	um_login_failures_init();
+	um_login_guard_init();
 	um_tokens_init();
 	um_signing_keys_init();
 	um_session_init();

@@ -76,6 +76,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 50
+# logins need the library at server start (its shared memory)
+shared_preload_libraries = 'user_mgmt'
 shared_buffers = 64MB
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '

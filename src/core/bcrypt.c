@@ -161,6 +161,32 @@ bcrypt_run(bcrypt_ctx *ctx, uint64_t max_rounds)
 }
 
 void
+bcrypt_init_padding(bcrypt_ctx *ctx, uint64_t rounds)
+{
+	/*
+	 * No key schedule here: a real check does one, and padding adds rounds
+	 * only, so that check plus padding equals one check at the higher cost.
+	 */
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->state = blowfish_initial_state;
+	ctx->rounds_left = rounds;
+}
+
+uint64_t
+bcrypt_padding_rounds(int cost, int target_cost)
+{
+	if (cost >= target_cost || cost < 0 || target_cost > BCRYPT_MAX_COST)
+		return 0;
+	return ((uint64_t) 1 << target_cost) - ((uint64_t) 1 << cost);
+}
+
+void
+bcrypt_discard(bcrypt_ctx *ctx)
+{
+	um_wipe(ctx, sizeof(*ctx));
+}
+
+void
 bcrypt_final(bcrypt_ctx *ctx, uint8_t digest[BCRYPT_DIGEST_BYTES])
 {
 	uint32_t	cdata[BCRYPT_MAGIC_WORDS];

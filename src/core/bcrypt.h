@@ -72,6 +72,21 @@ extern void bcrypt_init(bcrypt_ctx *ctx, const uint8_t *password,
 /* Run at most max_rounds expensive rounds; returns 1 once all are done. */
 extern int	bcrypt_run(bcrypt_ctx *ctx, uint64_t max_rounds);
 
+/*
+ * Start padding: rounds of bcrypt's expensive schedule on a state that holds
+ * no secret, run with bcrypt_run and dropped with bcrypt_discard.  Checking
+ * a hash of a lower cost, then padding with the difference in rounds, costs
+ * what checking one of the higher cost does (the login path uses this so
+ * that an old, cheaper hash does not answer faster).
+ */
+extern void bcrypt_init_padding(bcrypt_ctx *ctx, uint64_t rounds);
+
+/* Rounds to pad a check at cost to the time of one at target_cost (0 if none). */
+extern uint64_t bcrypt_padding_rounds(int cost, int target_cost);
+
+/* Wipe a context without producing a digest. */
+extern void bcrypt_discard(bcrypt_ctx *ctx);
+
 /* Produce the digest (after bcrypt_run returned 1) and wipe the context. */
 extern void bcrypt_final(bcrypt_ctx *ctx,
 						 uint8_t digest[BCRYPT_DIGEST_BYTES]);

@@ -91,4 +91,23 @@ test_bcrypt(void)
 			   ctx.key_words[0] == 0,
 			   "bcrypt: bcrypt_final wipes the context");
 	}
+	{
+		bcrypt_ctx	pad;
+		int			calls = 1;
+
+		tap_ok(bcrypt_padding_rounds(10, 12) == 4096 - 1024 &&
+			   bcrypt_padding_rounds(12, 12) == 0 &&
+			   bcrypt_padding_rounds(13, 12) == 0 &&
+			   bcrypt_padding_rounds(4, 31) == (UINT64_C(1) << 31) - 16,
+			   "bcrypt: padding rounds are the difference of 2^cost");
+		bcrypt_init_padding(&pad, 40);
+		while (!bcrypt_run(&pad, 16))
+			calls++;
+		tap_ok(calls == 3 && pad.rounds_left == 0 &&
+			   pad.state.P[0] != blowfish_initial_state.P[0],
+			   "bcrypt: padding runs its rounds in chunks (%d calls)", calls);
+		bcrypt_discard(&pad);
+		tap_ok(pad.state.P[0] == 0 && pad.state.S[0][0] == 0,
+			   "bcrypt: bcrypt_discard wipes the context");
+	}
 }
