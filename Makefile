@@ -15,8 +15,8 @@ DATA = $(wildcard sql/user_mgmt--*.sql)
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
-REGRESS = init roles table hashing verify lifecycle accounts tokens migrations_catalog
-REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto
+REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens migrations_catalog teardown
+REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto --load-extension=dblink
 
 PG_CFLAGS = -Wall -Wextra
 # PostgreSQL's own headers are not -Wextra clean: read them as system headers.

@@ -47,7 +47,8 @@ SELECT * FROM regress.error_of($$
 SELECT * FROM regress.error_of($$
   INSERT INTO user_mgmt.users (username, hashed_password, full_name)
   VALUES ('иВАН', '$2b$04$R8GCE7bdfPMINQwFt9pk2e4ztzjm5ZNQSkbiMTHnH08XbDCzFRhua', 'Case Twin')$$);
--- the counter never goes negative
+-- the counter never goes negative (since 1.3 only the login writer may
+-- change it at all: see accounts)
 SELECT * FROM regress.error_of($$
   UPDATE user_mgmt.users SET failed_login_count = -1 WHERE username = 'lifecycle'$$);
 \x off

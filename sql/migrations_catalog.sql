@@ -38,7 +38,7 @@ CREATE DATABASE regress_user_mgmt_walk;
 CREATE SCHEMA regress;
 CREATE EXTENSION user_mgmt VERSION '1.0';
 SELECT user_mgmt.current_version();
-SELECT target, path FROM pg_extension_update_paths('user_mgmt') WHERE source = '1.0';
+SELECT target, path FROM pg_extension_update_paths('user_mgmt') WHERE source = '1.0' ORDER BY target;
 
 INSERT INTO user_mgmt.users (username, hashed_password, role, full_name)
 VALUES ('Admin', '$2b$04$R8GCE7bdfPMINQwFt9pk2e4ztzjm5ZNQSkbiMTHnH08XbDCzFRhua', 'ADMIN', 'Админ'),

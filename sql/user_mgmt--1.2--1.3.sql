@@ -98,7 +98,7 @@ BEGIN
 		RETURN 0;
 	END IF;
 	DELETE FROM user_mgmt.auth_events AS e
-	WHERE e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) keep;
+	WHERE e.occurred_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) keep);
 	GET DIAGNOSTICS deleted = ROW_COUNT;
 	RETURN deleted;
 END
@@ -628,8 +628,9 @@ COMMENT ON FUNCTION user_mgmt.await_login_writer() IS
 
 REVOKE ALL ON FUNCTION user_mgmt.await_login_writer() FROM PUBLIC;
 
--- pg_dump keeps the state and the trail.
-SELECT pg_catalog.pg_extension_config_dump('user_mgmt.login_state', '');
+-- pg_dump keeps the state and the trail (row 0 comes with the extension).
+SELECT pg_catalog.pg_extension_config_dump('user_mgmt.login_state',
+	'WHERE user_id OPERATOR(pg_catalog.<>) 0');
 SELECT pg_catalog.pg_extension_config_dump('user_mgmt.auth_events', '');
 SELECT pg_catalog.pg_extension_config_dump('user_mgmt.auth_events_id_seq', '');
 
@@ -807,7 +808,7 @@ BEGIN ATOMIC
 		('function', 'user_mgmt.password_needs_rehash(text)', 'md5 baa6914ffc90d557d987ee4ac5a591a9'),
 		('function', 'user_mgmt.password_needs_rehash(text,integer)', 'md5 c054ad3073aeb69253efa987ce534a47'),
 		('function', 'user_mgmt.pending_versions()', 'md5 e5b625c57d57d68640760c13a691cb03'),
-		('function', 'user_mgmt.prune_auth_events(interval)', 'md5 59afd5fc27a4659f2076dab40c0d96a1'),
+		('function', 'user_mgmt.prune_auth_events(interval)', 'md5 da05e08f4c69f4f25a58fd77ae8e7ef1'),
 		('function', 'user_mgmt.public_privileges(aclitem[])', 'md5 9f24b15b6dc60858f9a21621291de743'),
 		('function', 'user_mgmt.random_bytes(integer)', 'md5 940ee5cd5b1be97c94284a2f3d0ba93e'),
 		('function', 'user_mgmt.record_auth_event(text,integer,text,text,inet,text)', 'md5 e10160a4bfd4597278af8a3f96506493'),

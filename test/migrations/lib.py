@@ -319,6 +319,10 @@ def has_function(conn, signature):
     return q(conn, "SELECT pg_catalog.to_regprocedure(%s) IS NOT NULL", (signature,))[0][0]
 
 
+def has_table(conn, name):
+    return q(conn, "SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (name,))[0][0]
+
+
 def check_schema(conn):
     """Rows of user_mgmt.check_schema(), or None when the version lacks it."""
     if not has_function(conn, "user_mgmt.check_schema()"):

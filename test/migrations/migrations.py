@@ -27,7 +27,7 @@ import time
 import traceback
 
 from lib import (DB, PG_BINDIR, Tap, check_schema, config_contents, connect, default_version,
-                 describe, error_text, extversion, fill, has_function, history, history_steps,
+                 describe, error_text, extversion, fill, has_function, has_table, history, history_steps,
                  installed_versions, make_hash_pool, q, run_test, schema_dump, script_versions,
                  seq_state, sql_error, steps, update_paths, user_columns, users_snapshot,
                  verify_all, vkey)
@@ -352,7 +352,15 @@ def test_dump_restore(tap):
         src.q("INSERT INTO user_mgmt.users (username, hashed_password, role, full_name) "
               "VALUES (%s, %s, (enum_range(NULL::user_mgmt.role))[2], 'Новый Пользователь')", (name, h))
         plain[name] = pw
-    if "last_login_at" in user_columns(src.conn):
+    if has_table(src.conn, "user_mgmt.login_state"):
+        # 1.3+: the login state is the writer's table; the users copy is its
+        src.q("INSERT INTO user_mgmt.login_state (user_id, confirmed, erased, locked_until, last_login_at) "
+              "SELECT id, 3 + id % 2, id % 2, '2031-01-01+00', '2024-02-29 23:59:59.999999+00' "
+              "FROM user_mgmt.users WHERE id % 7 = 0 "
+              "ON CONFLICT (user_id) DO UPDATE SET confirmed = excluded.confirmed, erased = excluded.erased, "
+              "locked_until = excluded.locked_until, last_login_at = excluded.last_login_at")
+        src.q("UPDATE user_mgmt.users SET last_login_at = '2024-02-29 23:59:59.999999+00' WHERE id % 7 = 0")
+    elif "last_login_at" in user_columns(src.conn):
         src.q("UPDATE user_mgmt.users SET last_login_at = '2024-02-29 23:59:59.999999+00', "
               "failed_login_count = 3, locked_until = '2031-01-01+00' WHERE id % 7 = 0")
     columns = user_columns(src.conn)
@@ -425,6 +433,60 @@ def test_dump_restore(tap):
     tap.eq(bad, [], "%s: verify_password accepts the password of each of the %d users" % (what, len(plain)))
     rejected = dst.one("SELECT count(*) FROM user_mgmt.users WHERE user_mgmt.verify_password('wrong', hashed_password)")
     tap.eq(rejected, 0, "%s: verify_password rejects a wrong password for every user" % what)
+
+
+# --------------------------------------------------------------------------
+# 5b. Login state across a downgrade (versions with user_mgmt.login_state):
+#     what real logins recorded (counts, locks, last logins, checks still
+#     in flight) lands in the users columns of the version below, and comes
+#     back from them on the way up; the audit trail, which the older version
+#     has no place for, is dropped as the README says.
+# --------------------------------------------------------------------------
+
+ACCOUNT_STATE = """SELECT id, failed_login_count, locked_until, last_login_at
+                   FROM user_mgmt.accounts ORDER BY id"""
+
+
+def test_login_state_downgrade(tap):
+    below = [v for v in VERSIONS if vkey(v) < vkey(LATEST)][-1]
+    what = "login state %s -> %s -> %s" % (LATEST, below, LATEST)
+    db = DB("login_state")
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    db.q("SET user_mgmt.bcrypt_cost = 4")
+    ids = [db.one("SELECT user_mgmt.create_user(%s, 'right password', 'Login State')", ("ls_%d" % i,))
+           for i in range(4)]
+    db.q("SELECT user_mgmt.authenticate('ls_0', 'right password')")            # a login
+    db.q("SELECT user_mgmt.authenticate('ls_1', 'wrong password')")            # one failure
+    for _ in range(5):                                                          # a lockout
+        db.q("SELECT user_mgmt.authenticate('ls_2', 'wrong password')")
+    # a check still in flight when the downgrade comes: it counts as a failure
+    db.q("INSERT INTO user_mgmt.login_state (user_id, pending) VALUES (%s, 1) "
+         "ON CONFLICT (user_id) DO UPDATE SET pending = 1", (ids[3],))
+    state = db.q(ACCOUNT_STATE)
+    tap.eq([(r[1], r[2] is not None, r[3] is not None) for r in state],
+           [(0, False, True), (1, False, False), (5, True, False), (0, False, False)],
+           "%s: the logins made a login, a failure and a lockout" % what)
+    tap.ok(db.one("SELECT count(*) FROM user_mgmt.auth_events") > 0, "%s: the trail has events" % what)
+
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (below,))
+    assert_schema_is(tap, db, below, what + " (down)")
+    got = db.q("SELECT id, failed_login_count, locked_until, last_login_at FROM user_mgmt.users ORDER BY id")
+    want = [r if r[0] != ids[3] else (r[0], 1, r[2], r[3]) for r in state]
+    tap.eq(got, want, "%s: users keep every count, lock and last login (the check in flight as a failure)"
+           % what)
+    tap.eq(db.one("SELECT to_regclass('user_mgmt.auth_events') IS NULL"), True,
+           "%s: the audit trail is dropped on the way down" % what)
+
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
+    assert_schema_is(tap, db, LATEST, what + " (up)")
+    tap.eq(db.q(ACCOUNT_STATE), want, "%s: back up, the accounts show the same state" % what)
+    db.q("SET user_mgmt.bcrypt_cost = 4")
+    tap.eq(db.one("SELECT user_mgmt.authenticate('ls_2', 'right password') IS NULL"), True,
+           "%s: the lockout still holds after the round trip" % what)
+    tap.ok(db.one("SELECT (user_mgmt.authenticate('ls_1', 'right password')).id") == ids[1],
+           "%s: an unlocked account logs in after the round trip" % what)
+    db.q("SELECT user_mgmt.stop_login_writer()")
+
 
 
 # --------------------------------------------------------------------------
@@ -544,6 +606,8 @@ def main():
     run_test(tap, "refused upgrade", test_refused_upgrade)
     run_test(tap, "refused downgrade", test_refused_downgrade)
     run_test(tap, "dump/restore", test_dump_restore)
+    if has_table(REFS[LATEST].db.conn, "user_mgmt.login_state"):
+        run_test(tap, "login state downgrade", test_login_state_downgrade)
     if has_function(REFS[LATEST].db.conn, "user_mgmt.check_schema()"):
         for d in DRIFTS:
             run_test(tap, "drift %s" % d[0], test_drift, d)
