@@ -53,8 +53,9 @@ SELECT r AS role, user_mgmt.role_label(r) AS label
 FROM unnest(enum_range(NULL::user_mgmt.role)) AS r;
 SELECT user_mgmt.role_from_label('Кассир');
 
-\echo '-- Accounts and logins (1.2): a token, or one error for every failure.'
+\echo '-- Accounts and logins: a token, or one error for every failure.'
 SELECT user_mgmt.create_user('olga', 'correct horse', 'Ольга Смирнова', 'CASHIER') AS olga_id;
+SELECT user_mgmt.sign_up('petr', 'petr password', 'Пётр Иванов') AS petr_id;   -- always a USER
 SELECT user_mgmt.login('olga', 'correct horse') AS token \gset
 \echo :token
 SELECT user_mgmt.verify_token(:'token') AS claims;
@@ -62,6 +63,18 @@ SELECT user_mgmt.verify_token(:'token') AS claims;
 SELECT user_mgmt.login('olga', 'wrong horse');
 \set ON_ERROR_STOP 1
 SELECT username, failed_login_count FROM user_mgmt.accounts WHERE username = 'olga';
+
+\echo '-- Lockout (1.3): five wrong guesses, even rolled back, then the right one fails too.'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FILTER (WHERE user_mgmt.authenticate('petr', 'guess ' || i) IS NULL) AS refused
+FROM generate_series(1, 10) AS i;
+ROLLBACK;
+SELECT user_mgmt.authenticate('petr', 'petr password') IS NULL AS right_password_refused;
+SELECT username, failed_login_count, locked_until > now() AS locked FROM user_mgmt.accounts;
+SELECT checked, refused_locked + refused_busy AS refused FROM user_mgmt.login_statistics();
+
+\echo '-- The audit trail (1.3), which no rollback undoes.'
+SELECT occurred_at::time(0), event, username, detail FROM user_mgmt.auth_events ORDER BY id;
 
 \echo '-- The migration catalog (like alembic history / alembic current / alembic check).'
 SELECT version, previous_version, direction, description, applied_by
@@ -75,6 +88,7 @@ dir=$UM_CLUSTER_DIR
 cat <<EOF2
 
 == The cluster is still running.
+(shared_preload_libraries = 'user_mgmt' is set in $dir/data/postgresql.conf.)
 Connect:  psql -h $dir -p $PGPORT -U postgres
       or: psql -h 127.0.0.1 -p $PGPORT -U postgres
 Stop:     runuser -u postgres -- $PG_BINDIR/pg_ctl -D $dir/data stop && rm -rf $dir

@@ -69,6 +69,7 @@ string_claim(const json_member *member, char *dst, size_t cap)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("token claim \"%s\" is missing or invalid", member->name),
+				 errhidestmt(true),
 				 errdetail("set_session_token() needs the string claims sub (a user id) and role.")));
 }
 
@@ -111,14 +112,16 @@ um_set_session_token(PG_FUNCTION_ARGS)
 	if (!is_role_label(role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token role \"%s\" is not a label of user_mgmt.role", role)));
+				 errmsg("token role \"%s\" is not a label of user_mgmt.role", role),
+				 errhidestmt(true)));
 
 	errno = 0;
 	id = strtol(sub, &end, 10);
 	if (errno != 0 || *sub == '\0' || *end != '\0' || id < 1 || id > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("token subject \"%s\" is not a user id", sub)));
+				 errmsg("token subject \"%s\" is not a user id", sub),
+				 errhidestmt(true)));
 
 	session_user_id = (int32) id;
 	strlcpy(session_role, role, sizeof(session_role));

@@ -169,11 +169,14 @@ hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 
 #endif
 
-/* Every rejection: SQLSTATE 28000, a message per cause. */
+/*
+ * Every rejection: SQLSTATE 28000, a message per cause, and no statement in
+ * the server log (a token that is not valid yet is still a credential).
+ */
 #define reject(msg, ...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION), \
-			 errmsg(msg), __VA_ARGS__))
+			 errmsg(msg), errhidestmt(true), __VA_ARGS__))
 
 static void
 reject_malformed(int status)

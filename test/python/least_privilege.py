@@ -7,10 +7,13 @@ Run through test/suites/least_privilege.sh, or directly:
 >= 1.2 is installed).  Creates the cluster-wide role um_app and database
 um_test_lp, and drops both at the end.
 
-um_app is an ordinary LOGIN role granted EXECUTE on create_user only; every
-check connects as um_app (not SET ROLE).  It can use the public API
-(login, authenticate, verify_token, create_user ...), but neither read
-password hashes or signing keys nor call the administrative functions.  It
+um_app is an ordinary LOGIN role granted EXECUTE on sign_up only, as the
+README advises for an application that signs users up; every check
+connects as um_app (not SET ROLE).  It can use the public API (login,
+authenticate, verify_token, sign_up ...), but neither read password hashes,
+signing keys, the login state or the audit trail, nor call the
+administrative functions, nor make anybody but a USER (every path to an
+ADMIN is tried).  It
 then plants functions, operators and tables that shadow what the SECURITY
 DEFINER functions use, in its own schema, in public and in pg_temp, puts
 them first in its search_path, and calls the API: results must be right and
@@ -87,8 +90,12 @@ FUNCTIONS = [
     ("check_username", "text", "void", "NULL"),
     ("check_password_policy", "text", "void", "NULL"),
     ("dummy_password_hash", "", "text", "'%s'" % ATTACKER_HASH),
-    ("count_failed_login", "integer", "void", "NULL"),
     ("require_user", "integer", "void", "NULL"),
+    ("check_full_name", "text", "void", "NULL"),
+    ("record_auth_event", "text, integer, text, text, inet, text", "void", "NULL"),
+    ("is_login_writer", "", "boolean", "true"),
+    ("inet_client_addr", "", "inet", "NULL"),
+    ("left", "text, integer", "text", "'hijacked'"),
 ]
 
 # Shadowing operators: (operator, left type, right type, result type, value).
@@ -149,7 +156,7 @@ def setUpModule():
     admin.close()
     conn = superuser()
     with conn.cursor() as cur:
-        cur.execute("GRANT EXECUTE ON FUNCTION user_mgmt.create_user(text, text, text, user_mgmt.role) TO um_app")
+        cur.execute("GRANT EXECUTE ON FUNCTION user_mgmt.sign_up(text, text, text) TO um_app")
         cur.execute("GRANT CREATE ON SCHEMA public TO um_app")
         cur.execute("CREATE SCHEMA um_app_schema AUTHORIZATION um_app")
         cur.execute("SET user_mgmt.bcrypt_cost = 4")
@@ -226,7 +233,7 @@ class PrivilegeTest(Base):
         e = self.assertAppSqlState("28P01", "SELECT user_mgmt.login('lp_alice', 'wrong password')")
         self.assertEqual(e.diag.message_primary, "invalid username or password")
 
-        uid = self.app_q("SELECT user_mgmt.create_user('lp_by_app', %s, 'Made By App')", PW)
+        uid = self.app_q("SELECT user_mgmt.sign_up('lp_by_app', %s, 'Made By App')", PW)
         self.assertIsInstance(uid, int)
         self.assertEqual(self.auth("lp_by_app", PW)["id"], uid)
 
@@ -250,6 +257,20 @@ class PrivilegeTest(Base):
             ("SELECT hashed_password FROM user_mgmt.users", ()),
             ("SELECT * FROM user_mgmt.users", ()),
             ("SELECT * FROM user_mgmt.signing_keys", ()),
+            ("SELECT * FROM user_mgmt.auth_events", ()),
+            ("SELECT * FROM user_mgmt.login_state", ()),
+            ("UPDATE user_mgmt.login_state SET locked_until = NULL, erased = confirmed", ()),
+            ("DELETE FROM user_mgmt.auth_events", ()),
+            ("SELECT user_mgmt.login_guard_unlock(%s, 'x', NULL, NULL)", (a,)),
+            ("SELECT user_mgmt.login_guard_complete(%s, 1000, false, 'ok', 5, '1s', 'x', NULL, NULL, false)", (a,)),
+            ("SELECT user_mgmt.login_guard_reserve(%s, 5, '1s', 'x', NULL, NULL)", (a,)),
+            ("SELECT user_mgmt.login_guard_recover()", ()),
+            ("SELECT user_mgmt.login_guard_mirror(%s)", (a,)),
+            ("SELECT user_mgmt.record_auth_event('login_ok', %s, 'x', NULL, NULL, NULL)", (a,)),
+            ("SELECT user_mgmt.prune_auth_events('0')", ()),
+            ("SELECT user_mgmt.login_statistics()", ()),
+            ("SELECT user_mgmt.stop_login_writer()", ()),
+            ("SELECT user_mgmt.await_login_writer()", ()),
             ("SELECT secret FROM user_mgmt.signing_keys", ()),
             ("SELECT user_mgmt.export_signing_key()", ()),
             ("SELECT user_mgmt.export_signing_key(%s)", (kid,)),
@@ -280,6 +301,19 @@ class PrivilegeTest(Base):
     def test_revoked_from_public(self):
         # the ACLs themselves, for a role that has no grants at all
         revoked = ["user_mgmt.create_user(text, text, text, user_mgmt.role)",
+                   "user_mgmt.sign_up(text, text, text)",
+                   "user_mgmt.prune_auth_events(interval)",
+                   "user_mgmt.record_auth_event(text, integer, text, text, inet, text)",
+                   "user_mgmt.login_statistics()",
+                   "user_mgmt.stop_login_writer()",
+                   "user_mgmt.await_login_writer()",
+                   "user_mgmt.is_login_writer()",
+                   "user_mgmt.login_guard_reserve(integer, integer, interval, text, inet, text)",
+                   "user_mgmt.login_guard_complete(integer, bigint, boolean, text, integer, interval, text, inet, text, boolean)",
+                   "user_mgmt.login_guard_unlock(integer, text, inet, text)",
+                   "user_mgmt.login_guard_recover()",
+                   "user_mgmt.login_guard_mirror(integer)",
+                   "user_mgmt.login_guard_rehash(integer, text, text)",
                    "user_mgmt.set_password(integer, text)",
                    "user_mgmt.set_role(integer, user_mgmt.role)",
                    "user_mgmt.set_active(integer, boolean)",
@@ -301,7 +335,10 @@ class PrivilegeTest(Base):
             with self.subTest(function=f):
                 self.assertEqual(self.su_q("SELECT has_function_privilege('public', %s, 'EXECUTE')", f),
                                  f in public)
-        self.assertIs(self.su_q("SELECT has_table_privilege('public', 'user_mgmt.signing_keys', 'SELECT')"), False)
+        for table in ("signing_keys", "auth_events", "login_state", "users"):
+            with self.subTest(table=table):
+                self.assertIs(self.su_q("SELECT has_table_privilege('public', %s, 'SELECT')",
+                                        "user_mgmt." + table), False)
         self.assertIs(self.su_q("SELECT has_column_privilege('public', 'user_mgmt.users', 'hashed_password', 'SELECT')"),
                       False)
 
@@ -345,11 +382,11 @@ class PrivilegeTest(Base):
                         self.assertIsNone(self.auth(name, "wrong password"))
                     self.assertIs(
                         self.su_q("SELECT locked_until > clock_timestamp() + interval '5 min' "
-                                  "FROM user_mgmt.users WHERE id = %s", uid), True,
+                                  "FROM user_mgmt.accounts WHERE id = %s", uid), True,
                         "after SET user_mgmt.%s = %s by um_app, 6 wrong passwords left %r"
                         % (setting, value, self.su_q("SELECT jsonb_build_object('failed_login_count', "
                                                      "failed_login_count, 'locked_until', locked_until) "
-                                                     "FROM user_mgmt.users WHERE id = %s", uid)))
+                                                     "FROM user_mgmt.accounts WHERE id = %s", uid)))
                 elif setting == "token_leeway":
                     t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
                     old = jwt.encode({"sub": str(self.alice), "username": "lp_alice", "role": "USER",
@@ -467,7 +504,7 @@ class HijackTest(Base):
                 self.assertGreater(row["last_login_at"], "2001")  # not the planted now()
 
                 name = "lp_hj%d" % i
-                uid = self.app_q("SELECT user_mgmt.create_user(%s, %s, 'Hijack Test')", name, PW2)
+                uid = self.app_q("SELECT user_mgmt.sign_up(%s, %s, 'Hijack Test')", name, PW2)
                 u = self.su_q("SELECT to_jsonb(u) FROM user_mgmt.users AS u WHERE id = %s", uid)
                 self.assertEqual((u["username"], u["role"], u["full_name"]), (name, "USER", "Hijack Test"))
                 self.assertNotEqual(u["hashed_password"], ATTACKER_HASH)
@@ -492,12 +529,12 @@ class HijackTest(Base):
                 self.assertIsNone(self.auth("attacker", ATTACKER_PW))
                 self.assertAppSqlState("28P01", "SELECT user_mgmt.change_password('lp_alice', %s, %s)",
                                        ATTACKER_PW, PW2)
-                self.assertAppSqlState("22023", "SELECT user_mgmt.create_user(' lead', %s, 'X')", PW2)
+                self.assertAppSqlState("22023", "SELECT user_mgmt.sign_up(' lead', %s, 'X')", PW2)
                 for evil in evil_tokens:
                     self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", evil)
                 self.assertEqual(self.fired(), (False, 0, []), "a planted object ran")
         self.app_q("RESET search_path")
-        self.assertIsNone(self.su_q("SELECT locked_until FROM user_mgmt.users WHERE id = %s", self.alice))
+        self.assertIsNone(self.su_q("SELECT locked_until FROM user_mgmt.accounts WHERE id = %s", self.alice))
 
         # Control: the shadows do fire when the caller's own code resolves to them.
         self.app_q("SET search_path = um_app_schema, pg_catalog")
@@ -506,6 +543,57 @@ class HijackTest(Base):
         advanced, rows, notices = self.fired()
         self.assertTrue(advanced and rows == 2 and len(notices) == 2,
                         "the control did not fire: %r" % ((advanced, rows, notices),))
+
+
+class SignUpTest(Base):
+    """sign_up is safe to grant: every path from it (and from the public API)
+    to an account with a role other than USER is closed."""
+
+    def admins(self):
+        return self.su_q("SELECT count(*) FROM user_mgmt.users WHERE role <> 'USER'")
+
+    def test_sign_up_makes_only_users(self):
+        admins = self.admins()
+        uid = self.app_q("SELECT user_mgmt.sign_up('lp_signed', %s, 'Signed Up')", PW)
+        self.assertEqual(self.su_q("SELECT role::text FROM user_mgmt.users WHERE id = %s", uid), "USER")
+        tok = self.app_q("SELECT user_mgmt.login('lp_signed', %s)", PW)
+        self.assertEqual(jwt.decode(tok, options={"verify_signature": False})["role"], "USER")
+        self.assertEqual(self.su_q("SELECT detail FROM user_mgmt.auth_events WHERE event = 'user_created' "
+                                   "AND user_id = %s", uid), "USER")
+
+        kid = self.current_kid()
+        t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
+        forged = {"sub": str(uid), "username": "lp_signed", "role": "ADMIN", "iat": t, "exp": t + 600}
+        attempts = [
+            # the administrative function, directly and through a role cast
+            ("42501", "SELECT user_mgmt.create_user('lp_admin1', %s, 'Admin', 'ADMIN')", (PW,)),
+            ("42501", "SELECT user_mgmt.create_user('lp_admin2', %s, 'Admin')", (PW,)),
+            # sign_up has no role to pass
+            ("42883", "SELECT user_mgmt.sign_up('lp_admin3', %s, 'Admin', 'ADMIN')", (PW,)),
+            ("42883", "SELECT user_mgmt.sign_up('lp_admin4', %s, 'Admin', 'ADMIN'::user_mgmt.role)", (PW,)),
+            # promotion of the account it made
+            ("42501", "SELECT user_mgmt.set_role(%s, 'ADMIN')", (uid,)),
+            ("42501", "UPDATE user_mgmt.users SET role = 'ADMIN' WHERE id = %s", (uid,)),
+            ("42501", "INSERT INTO user_mgmt.users (username, hashed_password, role, full_name) "
+                      "VALUES ('lp_admin5', %s, 'ADMIN', 'Admin')", (ATTACKER_HASH,)),
+            # the table's default, a trigger, the enum: only the owner may
+            ("42501", "ALTER TABLE user_mgmt.users ALTER COLUMN role SET DEFAULT 'ADMIN'", ()),
+            ("42501", "CREATE TRIGGER lp_promote BEFORE INSERT ON user_mgmt.users "
+                      "FOR EACH ROW EXECUTE FUNCTION user_mgmt.users_track_changes()", ()),
+            ("42501", "ALTER TYPE user_mgmt.role RENAME VALUE 'USER' TO 'USER_OLD'", ()),
+            # a token that says ADMIN: none is issued, a forged one is refused
+            ("42501", "SELECT user_mgmt.issue_token(%s)", (uid,)),
+            ("28000", "SELECT user_mgmt.set_session_token(%s)",
+             (jwt.encode(forged, b"not the key at all, but 32 bytes.", algorithm="HS256",
+                         headers={"kid": kid}),)),
+        ]
+        for code, query, args in attempts:
+            with self.subTest(query=query):
+                self.assertAppSqlState(code, query, *args)
+        # a role label smuggled into the full name or username stays text
+        uid2 = self.app_q("SELECT user_mgmt.sign_up('ADMIN', %s, 'ADMIN')", PW)
+        self.assertEqual(self.su_q("SELECT role::text FROM user_mgmt.users WHERE id = %s", uid2), "USER")
+        self.assertEqual(self.admins(), admins, "um_app made an account with another role")
 
 
 if __name__ == "__main__":

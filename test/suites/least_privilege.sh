@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Least-privilege suite of user_mgmt (TAP): a real non-superuser login role
-# (um_app, granted EXECUTE on create_user only) uses the public API, is
+# (um_app, granted EXECUTE on sign_up only) uses the public API, is
 # refused hashes, keys and the administrative functions (42501), and cannot
 # hijack the SECURITY DEFINER functions with shadowing functions, operators
 # or tables in its own schema, public or pg_temp.  The tests themselves are
