@@ -167,7 +167,7 @@ recorded(const um_login_reply *reply)
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("the login attempt could not be recorded, so it was refused"),
 				 errdetail("No login writer answered within %d ms.", UM_WRITER_TIMEOUT_MS),
-				 errhint("A login writer needs a free background worker slot: raise max_worker_processes above max_parallel_workers plus the databases that check logins.")));
+				 errhint("A login writer needs a free background worker slot: raise max_worker_processes above what parallel queries, logical replication and other extensions take, plus one per database that checks logins.")));
 	else
 		ereport(WARNING,
 				(errcode(ERRCODE_INTERNAL_ERROR),
