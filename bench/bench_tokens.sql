@@ -1,17 +1,15 @@
--- Server-side token and login benchmark of user_mgmt.
--- Run by bench/bench_tokens.sh (psql variables tokens, rounds, auth_samples,
--- auth_samples_slow).  Every measurement is taken with clock_timestamp()
--- inside PL/pgSQL, so no client round trip is measured; the implementations
--- alternate, and which one goes first alternates from round to round.
+-- Server-side token benchmark of user_mgmt.
+-- Run by bench/bench_tokens.sh (psql variables tokens and rounds).  Every
+-- measurement is taken with clock_timestamp() inside PL/pgSQL, so no client
+-- round trip is measured; the implementations alternate, and which one goes
+-- first alternates from round to round.
 \set ON_ERROR_STOP 1
 \pset footer off
 
 SET client_min_messages = warning;
 
 SELECT set_config('bench.tokens', :'tokens', false),
-       set_config('bench.rounds', :'rounds', false),
-       set_config('bench.auth_samples', :'auth_samples', false),
-       set_config('bench.auth_samples_slow', :'auth_samples_slow', false) \gset
+       set_config('bench.rounds', :'rounds', false) \gset
 
 /* ---------------------------------------------------------------------------
  * The baseline: HS256 JWTs in plain SQL on pgcrypto's hmac(), the way pgjwt
@@ -205,113 +203,3 @@ FROM m AS o JOIN m AS b ON b.op = o.op AND b.impl = 'pgjwt-style SQL'
 WHERE o.impl = 'user_mgmt'
 ORDER BY o.op DESC;
 
-/* ---------------------------------------------------------------------------
- * (b) authenticate at the default cost: unknown user vs known user with a
- * wrong password (lockout off so the known user never locks), interleaved.
- * --------------------------------------------------------------------------- */
-RESET user_mgmt.bcrypt_cost;
-SET user_mgmt.max_failed_logins = 0;
-SELECT current_setting('user_mgmt.bcrypt_cost') AS "bcrypt_cost" \gset
-SELECT user_mgmt.create_user('bench_known', 'correct horse battery', 'Bench Known') AS known_id \gset
-SELECT user_mgmt.create_user('bench_ok', 'correct horse battery', 'Bench Ok') AS ok_id \gset
-SELECT user_mgmt.create_user('bench_rehash', 'correct horse battery', 'Bench Rehash') AS rehash_id \gset
-
-CREATE TEMP TABLE auth_sample (path text, i int, ms float8);
-
-DO $auth$
-DECLARE
-    samples constant int := current_setting('bench.auth_samples')::int;
-    i int;
-    path text;
-    ok boolean;
-    t0 timestamptz;
-    t1 timestamptz;
-BEGIN
-    -- warm-up
-    PERFORM user_mgmt.authenticate('bench_known', 'wrong password');
-    PERFORM user_mgmt.authenticate('bench_nobody', 'wrong password');
-    FOR i IN 1..samples LOOP
-        FOREACH path IN ARRAY CASE WHEN i % 2 = 1 THEN ARRAY['unknown user', 'known user, wrong password']
-                                   ELSE ARRAY['known user, wrong password', 'unknown user'] END LOOP
-            IF path = 'unknown user' THEN
-                t0 := clock_timestamp();
-                ok := NOT (user_mgmt.authenticate('bench_nobody_' || i, 'wrong password') IS NULL);
-                t1 := clock_timestamp();
-            ELSE
-                t0 := clock_timestamp();
-                ok := NOT (user_mgmt.authenticate('bench_known', 'wrong password') IS NULL);
-                t1 := clock_timestamp();
-            END IF;
-            IF ok THEN
-                RAISE EXCEPTION 'authenticate succeeded for %', path;
-            END IF;
-            INSERT INTO auth_sample VALUES (path, i, extract(epoch FROM t1 - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END
-$auth$;
-
--- (A returned row "IS NULL" only when every column is; locked_until is NULL
--- in a success, so "NOT (row IS NULL)" is the test for "a row came back".)
--- Success and rehash paths (other users, in a transaction of their own: a
--- success writes the users row).  Before each rehash sample, outside the
--- timed part, the stored hash is put back to a cost-11 one.
-SELECT user_mgmt.hash_password('correct horse battery', current_setting('user_mgmt.bcrypt_cost')::int - 1)
-       AS lower_cost_hash \gset
-SELECT set_config('bench.lower_cost_hash', :'lower_cost_hash', false) \gset
-
-DO $auth_ok$
-DECLARE
-    samples constant int := current_setting('bench.auth_samples_slow')::int;
-    lower_hash constant text := current_setting('bench.lower_cost_hash');
-    i int;
-    path text;
-    ok boolean;
-    t0 timestamptz;
-    t1 timestamptz;
-BEGIN
-    FOR i IN 1..samples LOOP
-        FOREACH path IN ARRAY CASE WHEN i % 2 = 1 THEN ARRAY['success', 'success with rehash']
-                                   ELSE ARRAY['success with rehash', 'success'] END LOOP
-            IF path = 'success' THEN
-                t0 := clock_timestamp();
-                ok := NOT (user_mgmt.authenticate('bench_ok', 'correct horse battery') IS NULL);
-                t1 := clock_timestamp();
-            ELSE
-                UPDATE user_mgmt.users SET hashed_password = lower_hash WHERE username = 'bench_rehash';
-                t0 := clock_timestamp();
-                ok := NOT (user_mgmt.authenticate('bench_rehash', 'correct horse battery') IS NULL);
-                t1 := clock_timestamp();
-                IF (SELECT hashed_password FROM user_mgmt.users WHERE username = 'bench_rehash') = lower_hash THEN
-                    RAISE EXCEPTION 'authenticate did not rehash';
-                END IF;
-            END IF;
-            IF NOT ok THEN
-                RAISE EXCEPTION 'authenticate failed for %', path;
-            END IF;
-            INSERT INTO auth_sample VALUES (path, i, extract(epoch FROM t1 - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END
-$auth_ok$;
-
-\echo
-\echo '(b) authenticate, median milliseconds per call (server side), bcrypt_cost =' :bcrypt_cost
-SELECT path,
-       count(*) AS samples,
-       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS "median ms",
-       round(min(ms)::numeric, 2) AS "min ms",
-       round(max(ms)::numeric, 2) AS "max ms"
-FROM auth_sample
-GROUP BY path
-ORDER BY array_position(ARRAY['unknown user', 'known user, wrong password', 'success', 'success with rehash'], path);
-
-WITH m AS (
-    SELECT path, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS med FROM auth_sample GROUP BY path
-)
-SELECT round(u.med::numeric, 2) AS "unknown user ms",
-       round(k.med::numeric, 2) AS "known user, wrong password ms",
-       round((u.med / k.med)::numeric, 4) AS "unknown/known",
-       CASE WHEN abs(u.med / k.med - 1) <= 0.05 THEN 'yes' ELSE 'NO' END AS "within 5%"
-FROM m AS u, m AS k
-WHERE u.path = 'unknown user' AND k.path = 'known user, wrong password';

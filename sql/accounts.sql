@@ -25,6 +25,12 @@ SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user(' olga', 'correct 
 SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user(E'ol\tga', 'correct horse', 'Control')$$);
 SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user('', 'correct horse', 'Empty')$$);
 SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user(repeat('x', 21), 'correct horse', 'Too Long')$$);
+-- Only the username indexes mean "taken": an application's own unique
+-- index keeps its own error (and its row values stay hidden).
+BEGIN;
+CREATE UNIQUE INDEX app_unique_full_name ON user_mgmt.users (full_name);
+SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user('olga2', 'correct horse', 'Ольга Смирнова')$$);
+ROLLBACK;
 \x off
 SET user_mgmt.min_password_length = 20;
 SELECT * FROM regress.error_of($$SELECT user_mgmt.create_user('policy', 'correct horse', 'Policy')$$);

@@ -410,6 +410,20 @@ um_set_password(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Whether an error from the users INSERT is a taken username: a unique
+ * violation on one of the two username indexes.  Any other unique index
+ * (one an application adds, say) keeps its own error.
+ */
+static bool
+is_username_conflict(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION &&
+		edata->constraint_name != NULL &&
+		(strcmp(edata->constraint_name, "users_username_key") == 0 ||
+		 strcmp(edata->constraint_name, "users_username_lower_key") == 0);
+}
+
+/*
  * Insert a user; the new id.  A duplicate username is reported here, out
  * of the secret scope's reach, with a message of our own.
  */
@@ -423,6 +437,7 @@ insert_user(text *username, text *password, text *full_name, Datum role)
 	Datum		values[4];
 	volatile bool duplicate = false;
 	volatile int32 id = 0;
+	MemoryContext oldcontext = CurrentMemoryContext;
 
 	um_secret_scope_enter(&scope);
 	values[0] = PointerGetDatum(username);
@@ -450,7 +465,11 @@ insert_user(text *username, text *password, text *full_name, Datum role)
 	}
 	PG_CATCH();
 	{
-		if (geterrcode() != ERRCODE_UNIQUE_VIOLATION)
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (!is_username_conflict(edata))
 			PG_RE_THROW();
 		/* Nothing more runs in this transaction: the error below ends it. */
 		FlushErrorState();

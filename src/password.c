@@ -250,9 +250,12 @@ um_password_needs_rehash(PG_FUNCTION_ARGS)
 	text	   *hash = PG_GETARG_TEXT_PP(0);
 	int32		target = PG_NARGS() > 1 ? PG_GETARG_INT32(1) : bcrypt_cost;
 	bcrypt_hash_info info;
+	um_secret_scope scope;
 
 	check_cost(target);
+	um_secret_scope_enter(&scope);
 	parse_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), &info);
+	um_secret_scope_leave(&scope);
 
 	PG_RETURN_BOOL(info.cost < target || info.variant != 'b');
 }
@@ -265,8 +268,11 @@ um_hash_cost(PG_FUNCTION_ARGS)
 {
 	text	   *hash = PG_GETARG_TEXT_PP(0);
 	bcrypt_hash_info info;
+	um_secret_scope scope;
 
+	um_secret_scope_enter(&scope);
 	parse_hash(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), &info);
+	um_secret_scope_leave(&scope);
 
 	PG_RETURN_INT32(info.cost);
 }
