@@ -92,29 +92,38 @@ def setup(cur):
     return cost
 
 
-def failure_rounds(cur):
-    sql = "SELECT NOT (user_mgmt.authenticate(%s, %s) IS NULL)"
-    cases = {
-        "wrong password": lambda i: ("t_known", WRONG),
-        "unknown user": lambda i: ("t_nobody_%d" % i, WRONG),
-        "locked": lambda i: ("t_locked", PASSWORD),  # the right password: still refused
-        "inactive": lambda i: ("t_inactive", PASSWORD),
-        "lower cost (10)": lambda i: ("t_low10", WRONG),
-        "lower cost (4)": lambda i: ("t_low4", WRONG),
-        "success": lambda i: ("t_ok", PASSWORD),
-    }
+def interleaved(cur, cases, seed):
+    """cases: name -> function of the round number giving (sql, args,
+    expected result).  Every round runs each case once, in a new random
+    order; per case, the times of the rounds after the warm-up."""
     times = {name: [] for name in cases}
     order = list(cases)
-    rng = random.Random(20261203)
+    rng = random.Random(seed)
     for i in range(WARMUP + SAMPLES):
         rng.shuffle(order)
         for name in order:
-            ms, ok = timed(cur, sql, cases[name](i))
-            if ok != (name == "success"):
-                raise SystemExit("%s: authenticate returned %s" % (name, ok))
+            sql, args, expected = cases[name](i)
+            ms, result = timed(cur, sql, args)
+            if result != expected:
+                raise SystemExit("%s: returned %s" % (name, result))
             if i >= WARMUP:
                 times[name].append(ms)
     return times
+
+
+def failure_rounds(cur):
+    def attempt(username, password, succeeds=False):
+        return lambda i: ("SELECT NOT (user_mgmt.authenticate(%s, %s) IS NULL)",
+                          (username(i) if callable(username) else username, password), succeeds)
+    return interleaved(cur, {
+        "wrong password": attempt("t_known", WRONG),
+        "unknown user": attempt(lambda i: "t_nobody_%d" % i, WRONG),
+        "locked": attempt("t_locked", PASSWORD),  # the right password: still refused
+        "inactive": attempt("t_inactive", PASSWORD),
+        "lower cost (10)": attempt("t_low10", WRONG),
+        "lower cost (4)": attempt("t_low4", WRONG),
+        "success": attempt("t_ok", PASSWORD, succeeds=True),
+    }, 20261203)
 
 
 def writer_rounds(cur):
@@ -122,25 +131,13 @@ def writer_rounds(cur):
     q(cur, "UPDATE user_mgmt.users SET hashed_password = user_mgmt.hash_password(%s, 4)"
            " WHERE username = 't_fast'", PASSWORD)
     stored = q(cur, "SELECT hashed_password FROM user_mgmt.users WHERE username = 't_fast'")
-    cases = {
-        "verify_password (no writer)": ("SELECT user_mgmt.verify_password(%s, %s)", (PASSWORD, stored), True),
-        "authenticate, right password": ("SELECT NOT (user_mgmt.authenticate('t_fast', %s) IS NULL)",
-                                         (PASSWORD,), True),
-        "authenticate, wrong password": ("SELECT NOT (user_mgmt.authenticate('t_fast', %s) IS NULL)",
-                                         (WRONG,), False),
-    }
-    times = {name: [] for name in cases}
-    order = list(cases)
-    rng = random.Random(4)
-    for i in range(WARMUP + SAMPLES):
-        rng.shuffle(order)
-        for name in order:
-            sql, args, expect = cases[name]
-            ms, ok = timed(cur, sql, args)
-            if ok != expect:
-                raise SystemExit("%s: returned %s" % (name, ok))
-            if i >= WARMUP:
-                times[name].append(ms)
+    auth = "SELECT NOT (user_mgmt.authenticate('t_fast', %s) IS NULL)"
+    times = interleaved(cur, {
+        "verify_password (no writer)":
+            lambda i: ("SELECT user_mgmt.verify_password(%s, %s)", (PASSWORD, stored), True),
+        "authenticate, right password": lambda i: (auth, (PASSWORD,), True),
+        "authenticate, wrong password": lambda i: (auth, (WRONG,), False),
+    }, 4)
     cur.execute("RESET user_mgmt.bcrypt_cost")
     return times
 

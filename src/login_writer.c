@@ -788,9 +788,14 @@ run_followups(void)
 	list_free(todo);
 }
 
-/* Charges of reservations a previous writer held become failures. */
+/*
+ * Run one housekeeping statement in a transaction of its own, as the
+ * extension's owner; an error is logged and the writer carries on.  With
+ * needs_login_state, nothing runs until the 1.3 tables exist (the writer
+ * can start while an update is still in progress).
+ */
 static void
-recover_reservations(void)
+run_housekeeping(const char *sql, bool needs_login_state)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -800,7 +805,8 @@ recover_reservations(void)
 		Oid			nsp = get_namespace_oid("user_mgmt", true);
 
 		if (OidIsValid(owner) && OidIsValid(nsp) &&
-			OidIsValid(get_relname_relid("login_state", nsp)))
+			(!needs_login_state ||
+			 OidIsValid(get_relname_relid("login_state", nsp))))
 		{
 			Oid			save_user;
 			int			save_sec;
@@ -810,7 +816,7 @@ recover_reservations(void)
 								   SECURITY_RESTRICTED_OPERATION);
 			SPI_connect();
 			PushActiveSnapshot(GetTransactionSnapshot());
-			SPI_execute("SELECT user_mgmt.login_guard_recover()", false, 0);
+			SPI_execute(sql, false, 0);
 			PopActiveSnapshot();
 			SPI_finish();
 			SetUserIdAndSecContext(save_user, save_sec);
@@ -826,39 +832,18 @@ recover_reservations(void)
 	PG_END_TRY();
 }
 
+/* Charges of reservations a previous writer held become failures. */
+static void
+recover_reservations(void)
+{
+	run_housekeeping("SELECT user_mgmt.login_guard_recover()", true);
+}
+
+/* Audit events past user_mgmt.auth_events_retention go. */
 static void
 prune_events(void)
 {
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PG_TRY();
-	{
-		Oid			owner = extension_owner();
-
-		if (OidIsValid(owner))
-		{
-			Oid			save_user;
-			int			save_sec;
-
-			GetUserIdAndSecContext(&save_user, &save_sec);
-			SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-								   SECURITY_RESTRICTED_OPERATION);
-			SPI_connect();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			SPI_execute("SELECT user_mgmt.prune_auth_events()", false, 0);
-			PopActiveSnapshot();
-			SPI_finish();
-			SetUserIdAndSecContext(save_user, save_sec);
-		}
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-	}
-	PG_END_TRY();
+	run_housekeeping("SELECT user_mgmt.prune_auth_events()", false);
 }
 
 /* Leave when asked to, or idle long enough, unless work is waiting. */
