@@ -118,8 +118,29 @@ WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND obj_description(objid, classid::regclass::name) IS NULL
 ORDER BY 1;
 
-SELECT a.attname AS column_without_comment
-FROM pg_attribute a
-WHERE a.attrelid IN ('user_mgmt.users'::regclass, 'user_mgmt.schema_migrations'::regclass)
+-- Beyond the members themselves: every column, constraint, index and
+-- trigger in the schema has a comment too.
+SELECT a.attrelid::regclass || '.' || a.attname AS column_without_comment
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = 'user_mgmt'::regnamespace AND c.relkind IN ('r', 'v')
   AND a.attnum > 0 AND NOT a.attisdropped
-  AND col_description(a.attrelid, a.attnum) IS NULL;
+  AND col_description(a.attrelid, a.attnum) IS NULL
+ORDER BY 1;
+
+SELECT conrelid::regclass || '.' || conname AS constraint_without_comment
+FROM pg_constraint
+WHERE connamespace = 'user_mgmt'::regnamespace
+  AND obj_description(oid, 'pg_constraint') IS NULL
+ORDER BY 1;
+
+SELECT c.oid::regclass AS relation_without_comment, c.relkind
+FROM pg_class c
+WHERE c.relnamespace = 'user_mgmt'::regnamespace
+  AND obj_description(c.oid, 'pg_class') IS NULL
+ORDER BY 1;
+
+SELECT t.tgrelid::regclass || '.' || t.tgname AS trigger_without_comment
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE c.relnamespace = 'user_mgmt'::regnamespace
+  AND obj_description(t.oid, 'pg_trigger') IS NULL
+ORDER BY 1;

@@ -499,6 +499,49 @@ COMMENT ON VIEW user_mgmt.accounts IS
 'Every column of users except hashed_password, with the login state as the login writer has it';
 
 /* ---------------------------------------------------------------------
+ * A comment on every object: the view's columns, the constraints and
+ * their indexes (1.0-1.2 left them without one).
+ * --------------------------------------------------------------------- */
+
+COMMENT ON COLUMN user_mgmt.accounts.id IS 'users.id';
+COMMENT ON COLUMN user_mgmt.accounts.username IS 'users.username';
+COMMENT ON COLUMN user_mgmt.accounts.role IS 'users.role';
+COMMENT ON COLUMN user_mgmt.accounts.full_name IS 'users.full_name';
+COMMENT ON COLUMN user_mgmt.accounts.created_at IS 'users.created_at';
+COMMENT ON COLUMN user_mgmt.accounts.updated_at IS 'users.updated_at';
+COMMENT ON COLUMN user_mgmt.accounts.is_active IS 'users.is_active';
+COMMENT ON COLUMN user_mgmt.accounts.last_login_at IS
+'Time of the last successful login, from the login state';
+COMMENT ON COLUMN user_mgmt.accounts.failed_login_count IS
+'Failed logins counted towards the lockout since the last success or lock, from the login state';
+COMMENT ON COLUMN user_mgmt.accounts.locked_until IS
+'The account cannot log in before this time; NULL when not locked; from the login state';
+COMMENT ON COLUMN user_mgmt.accounts.password_changed_at IS 'users.password_changed_at';
+
+COMMENT ON CONSTRAINT users_pkey ON user_mgmt.users IS 'One row per user id';
+COMMENT ON INDEX user_mgmt.users_pkey IS 'Index of the primary key users_pkey';
+COMMENT ON CONSTRAINT users_username_key ON user_mgmt.users IS
+'Usernames are unique as written (users_username_lower_key makes them unique regardless of case)';
+COMMENT ON INDEX user_mgmt.users_username_key IS 'Index of the unique constraint users_username_key';
+COMMENT ON CONSTRAINT schema_migrations_pkey ON user_mgmt.schema_migrations IS
+'One row per moment a version was applied';
+COMMENT ON INDEX user_mgmt.schema_migrations_pkey IS 'Index of the primary key schema_migrations_pkey';
+COMMENT ON CONSTRAINT schema_migrations_direction_check ON user_mgmt.schema_migrations IS
+'A version is installed, upgraded to or downgraded to';
+COMMENT ON CONSTRAINT schema_migrations_previous_version_check ON user_mgmt.schema_migrations IS
+'Only an install has no previous version';
+COMMENT ON CONSTRAINT signing_keys_pkey ON user_mgmt.signing_keys IS 'One row per key id';
+COMMENT ON INDEX user_mgmt.signing_keys_pkey IS 'Index of the primary key signing_keys_pkey';
+COMMENT ON CONSTRAINT signing_keys_kid_check ON user_mgmt.signing_keys IS
+'A key id is 1 to 64 base64url characters (it goes into token headers as it is)';
+COMMENT ON CONSTRAINT signing_keys_secret_check ON user_mgmt.signing_keys IS
+'An HS256 secret has at least 256 bits';
+COMMENT ON CONSTRAINT auth_events_pkey ON user_mgmt.auth_events IS 'One row per event';
+COMMENT ON INDEX user_mgmt.auth_events_pkey IS 'Index of the primary key auth_events_pkey';
+COMMENT ON CONSTRAINT login_state_pkey ON user_mgmt.login_state IS 'One row per user id (0: unknown usernames)';
+COMMENT ON INDEX user_mgmt.login_state_pkey IS 'Index of the primary key login_state_pkey';
+
+/* ---------------------------------------------------------------------
  * The account functions that take passwords, now in C (src/accounts.c):
  * no error they raise carries the caller's statement or a hash.
  * --------------------------------------------------------------------- */

@@ -11,6 +11,31 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION user_mgmt UPDATE TO '1.2'" to load this file. \quit
 
+-- 1.2 has no comments on the view's columns, the constraints and their indexes.
+COMMENT ON COLUMN user_mgmt.accounts.id IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.username IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.role IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.full_name IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.created_at IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.updated_at IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.is_active IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.last_login_at IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.failed_login_count IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.locked_until IS NULL;
+COMMENT ON COLUMN user_mgmt.accounts.password_changed_at IS NULL;
+COMMENT ON CONSTRAINT users_pkey ON user_mgmt.users IS NULL;
+COMMENT ON INDEX user_mgmt.users_pkey IS NULL;
+COMMENT ON CONSTRAINT users_username_key ON user_mgmt.users IS NULL;
+COMMENT ON INDEX user_mgmt.users_username_key IS NULL;
+COMMENT ON CONSTRAINT schema_migrations_pkey ON user_mgmt.schema_migrations IS NULL;
+COMMENT ON INDEX user_mgmt.schema_migrations_pkey IS NULL;
+COMMENT ON CONSTRAINT schema_migrations_direction_check ON user_mgmt.schema_migrations IS NULL;
+COMMENT ON CONSTRAINT schema_migrations_previous_version_check ON user_mgmt.schema_migrations IS NULL;
+COMMENT ON CONSTRAINT signing_keys_pkey ON user_mgmt.signing_keys IS NULL;
+COMMENT ON INDEX user_mgmt.signing_keys_pkey IS NULL;
+COMMENT ON CONSTRAINT signing_keys_kid_check ON user_mgmt.signing_keys IS NULL;
+COMMENT ON CONSTRAINT signing_keys_secret_check ON user_mgmt.signing_keys IS NULL;
+
 DROP TRIGGER users_audit ON user_mgmt.users;
 DROP FUNCTION user_mgmt.users_audit();
 DROP TRIGGER users_protect_login_state ON user_mgmt.users;
