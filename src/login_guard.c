@@ -199,7 +199,9 @@ start_writer(void)
 		LWLockRelease(um_login_shmem->lock);
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("more than %d databases check logins at once", UM_MAX_WRITERS)));
+				 errmsg("more than %d databases check logins at once", UM_MAX_WRITERS),
+				 errdetail("Each database that checks logins needs a login writer, and every writer slot is taken; this login is refused."),
+				 errhint("Stop the writers of databases that no longer log users in with user_mgmt.stop_login_writer(), or lower user_mgmt.login_writer_idle_timeout.")));
 		return false;
 	}
 	memset(entry, 0, sizeof(*entry));

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The lockout's guarantees under attack: concurrency, isolation levels,
 long transactions, savepoints, rollbacks, row locks, a right guess beside a
-burst, locked accounts, interrupted checks, and background worker slots.
+burst, locked accounts, interrupted checks, background worker slots and
+the registry of writers (32 databases).
 
 Run: /usr/bin/python3 test/python/test_lockout_guarantees.py
 (needs PGHOST/PGPORT/PGUSER of a cluster started with
@@ -831,6 +832,63 @@ class NoWorkerSlotTest(Base):
                          "something was written to auth_events")
         self.assertIsNone(stats(self.conn)["writer_pid"])
         self.assertEqual(self.account(uid), (0, None))
+
+
+class WriterRegistryFullTest(Base):
+    """The shared registry holds UM_MAX_WRITERS (32) writers.  With enough
+    worker slots, 32 databases each get a writer; a 33rd database's logins
+    are refused, unchecked, until one of those writers stops."""
+
+    DBNAME = "postgres"
+    WRITERS = 32
+
+    @classmethod
+    def setUpClass(cls):
+        _start_throwaway(cls, "um-lockout-registry.",
+                         "-c max_worker_processes=40 -c max_connections=60")
+        super().setUpClass()
+        # One template with the extension and a user; the databases copy it.
+        execute(cls.conn, "CREATE DATABASE um_tpl")
+        tpl = tap.connect("um_tpl", **cls.CONN_KW)
+        tpl.autocommit = True
+        try:
+            execute(tpl, "CREATE EXTENSION user_mgmt")
+            execute(tpl, "SET user_mgmt.bcrypt_cost = 4")
+            q(tpl, "SELECT user_mgmt.create_user('reg', %s, 'Registry Test')", PW)
+        finally:
+            tpl.close()
+        for i in range(cls.WRITERS + 1):
+            execute(cls.conn, "CREATE DATABASE um_reg%d TEMPLATE um_tpl" % i)
+
+    def db_conn(self, i):
+        conn = tap.connect("um_reg%d" % i, **dict(self.CONN_KW, options=SAFETY_OPTIONS))
+        conn.autocommit = True
+        self.addCleanup(conn.close)
+        return conn
+
+    def writers(self):
+        return q(self.conn, "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE backend_type = 'user_mgmt login writer'")
+
+    def test_a_database_past_the_registry_fails_closed(self):
+        for i in range(self.WRITERS):
+            self.assertIsNotNone(auth(self.db_conn(i), "reg", PW), "login in database %d" % i)
+        self.assertEqual(self.writers(), self.WRITERS)
+        last = self.db_conn(self.WRITERS)
+        before = stats(self.conn)
+        del last.notices[:]
+        self.assertIsNone(auth(last, "reg", PW), "the right password logged in unrecorded")
+        self.assertTrue(any("more than 32 databases check logins at once" in n for n in last.notices),
+                        last.notices)
+        self.assertTrue(any("could not be recorded, so it was refused" in n for n in last.notices),
+                        last.notices)
+        d = delta(before, stats(self.conn))
+        self.assertEqual((d["checked"], d["unrecorded"]), (0, 1))
+        self.assertEqual(q(last, "SELECT count(*) FROM user_mgmt.auth_events WHERE event LIKE 'login%%'"), 0)
+        # one writer stops: its slot goes to the next database that logs in
+        self.assertIs(q(self.db_conn(0), "SELECT user_mgmt.stop_login_writer()"), True)
+        self.assertIsNotNone(auth(last, "reg", PW), "login after a registry slot was freed")
+        self.assertEqual(self.writers(), self.WRITERS)
 
 
 if __name__ == "__main__":
