@@ -596,5 +596,46 @@ class SignUpTest(Base):
         self.assertEqual(self.admins(), admins, "um_app made an account with another role")
 
 
+class InstallPrivilegeTest(Base):
+    """The extension is not trusted (README, "Who can install it"): a
+    database owner who is not a superuser can neither create it nor update
+    it, in a database of its own."""
+
+    OWNED_DB = "um_test_lp_owned"
+
+    def test_database_owner_cannot_install(self):
+        self.assertIs(self.su_q("SELECT trusted FROM pg_available_extension_versions "
+                                "WHERE name = 'user_mgmt' AND version = "
+                                "(SELECT default_version FROM pg_available_extensions "
+                                "WHERE name = 'user_mgmt')"), False)
+        admin = tap.connect("postgres")
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.OWNED_DB)))
+                cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(self.OWNED_DB), sql.Identifier(APP)))
+            owner = tap.connect(self.OWNED_DB, user=APP)
+            owner.autocommit = True
+            try:
+                for stmt in ("CREATE EXTENSION user_mgmt", "CREATE EXTENSION user_mgmt VERSION '1.0'"):
+                    with self.subTest(stmt=stmt):
+                        with self.assertRaises(psycopg2.Error) as ctx:
+                            self.q_on(owner, stmt)
+                        self.assertEqual(ctx.exception.pgcode, "42501")
+                        self.assertEqual(ctx.exception.diag.message_primary,
+                                         'permission denied to create extension "user_mgmt"')
+                        self.assertEqual(ctx.exception.diag.message_hint,
+                                         "Must be superuser to create this extension.")
+                self.assertEqual(self.q_on(owner, "SELECT count(*) FROM pg_extension "
+                                                  "WHERE extname = 'user_mgmt'"), 0)
+            finally:
+                owner.close()
+        finally:
+            with admin.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.OWNED_DB)))
+            admin.close()
+
+
 if __name__ == "__main__":
     tap.main()
