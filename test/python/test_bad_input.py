@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Every user_mgmt function against bad input, generated from the catalog.
+
+For each function of the extension (found through pg_depend, so a new one
+is covered without editing this file) and each of its arguments, the
+argument takes every bad value of its type while the others keep a
+plausible one: NULL, empty and blank strings, 10 MB strings (made on the
+server), control and multibyte characters, hash- and token-shaped junk,
+out-of-range and extreme numbers, extreme intervals.  Each call runs in a
+transaction of its own that is rolled back, as a superuser (the widest
+access), with a statement_timeout.
+
+Each call must end in a result or an error whose SQLSTATE is one a caller
+can expect (classes 22, 23, 28, 55, and 57014, P0002, 53400); never an
+internal error, a crash or a lost connection.  Afterwards the server log
+shows no crash, and a second pass over everything leaves the backend's
+memory where the first left it (no growth across passes).
+
+Invalid UTF-8 cannot reach a function as text: convert_from() refuses it
+(22021) before the call, which the test shows too.
+
+Run: /usr/bin/python3 test/python/test_bad_input.py
+(needs PGHOST/PGPORT/PGUSER of a superuser, UM_CLUSTER_DIR of the cluster,
+shared_preload_libraries = 'user_mgmt').
+"""
+
+import os
+import re
+import sys
+import unittest
+
+import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+
+DB = "um_test_bad_input"
+TEN_MB = 10 * 1024 * 1024
+ALLOWED_CLASSES = ("22", "23", "28", "55")
+ALLOWED_CODES = ("57014", "P0002", "53400")
+# growth of the backend's resident memory allowed between two passes
+GROWTH_LIMIT_KB = 32 * 1024
+
+# SQL expressions per argument type: (a plausible value, the bad ones)
+TEXT_BAD = [
+    "NULL", "''", "'   '", "repeat('x', %d)" % TEN_MB, "repeat('я', %d)" % (TEN_MB // 2),
+    "E'\\x01\\x02\\x1f'", "repeat('€', 100)", "convert_from('\\xe9ff'::bytea, 'LATIN1')",
+    "'$2b$04$' || repeat('.', 53)", "'$2b$99$' || repeat('a', 53)", "'a.b.c'",
+    "'eyJhbGciOiJub25lIn0.e30.'", "'...'", "E'\\\\'", "'''; SELECT 1; --'",
+]
+VALUES = {
+    "text": ("'olga_pass_1234'", TEXT_BAD),  # a valid username and password both
+    "integer": ("1", ["NULL", "0", "-1", "2147483647", "-2147483648"]),
+    "bigint": ("1", ["NULL", "0", "-1", "9223372036854775807", "-9223372036854775808"]),
+    "boolean": ("true", ["NULL", "false"]),
+    "interval": ("'1 hour'", ["NULL", "'0'", "'-1 day'", "'178000000 years'", "'-178000000 years'",
+                              "'0.000001 seconds'"]),
+    "inet": ("'127.0.0.1'", ["NULL", "'::'", "'255.255.255.255'"]),
+    "user_mgmt.role": ("'USER'", ["NULL", "'ADMIN'"]),
+    "aclitem[]": ("'{}'", ["NULL"]),
+}
+
+
+def functions(conn):
+    """(signature, [argument types]) of every callable member function."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            SELECT p.oid::regprocedure::text,
+                   ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t)
+            FROM pg_proc p
+            JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+            WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+              AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'user_mgmt')
+              AND p.prorettype <> 'trigger'::regtype
+            ORDER BY 1""")
+        return cur.fetchall()
+
+
+def calls(funcs):
+    """(label, SQL) for every function and every bad value of every argument;
+    a function without arguments is called once."""
+    out = []
+    for sig, types in funcs:
+        name = sig.split("(")[0]
+        for t in types:
+            if t not in VALUES:
+                raise AssertionError("%s: no values for argument type %s: add them" % (sig, t))
+        good = [VALUES[t][0] for t in types]
+        if not types:
+            out.append((sig, "SELECT %s()" % name))
+        for i, t in enumerate(types):
+            for bad in VALUES[t][1]:
+                args = list(good)
+                args[i] = bad
+                casts = ", ".join("(%s)::%s" % (a, ty) for a, ty in zip(args, types))
+                label = "%s, argument %d = %s" % (sig, i + 1, bad if len(bad) < 60 else bad[:57] + "...")
+                out.append((label, "SELECT %s(%s)" % (name, casts)))
+    return out
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+class BadInputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        tap.create_test_db(DB)
+        cls.conn = tap.connect(DB)
+        cls.conn.autocommit = True
+        with cls.conn.cursor() as cur:
+            cur.execute("SET user_mgmt.bcrypt_cost = 4")
+            cur.execute("SELECT user_mgmt.create_user('olga_pass_1234', 'olga_pass_1234', 'Ольга')")
+            cur.execute("SELECT pg_backend_pid()")
+            cls.pid = cur.fetchone()[0]
+        cls.conn.autocommit = False
+        cls.log = os.path.join(os.environ["UM_CLUSTER_DIR"], "postgresql.log")
+        with open(cls.log, "rb") as f:
+            f.seek(0, 2)
+            cls.log_start = f.tell()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.conn.close()
+        admin = tap.connect(DB)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT user_mgmt.stop_login_writer()")
+        admin.close()
+        tap.drop_test_db(DB)
+
+    def run_all(self):
+        """Runs every call; the list of (label, what went wrong)."""
+        problems = []
+        for label, query in calls(functions(self.conn)):
+            with self.conn.cursor() as cur:
+                try:
+                    cur.execute("SET LOCAL statement_timeout = '5s'")
+                    cur.execute(query)
+                    cur.fetchall()
+                except psycopg2.OperationalError as e:
+                    if self.conn.closed:
+                        raise AssertionError("%s: the connection was lost: %s" % (label, e))
+                    code = e.pgcode
+                    if not (code and (code[:2] in ALLOWED_CLASSES or code in ALLOWED_CODES)):
+                        problems.append((label, "%s %s" % (code, e)))
+                except psycopg2.Error as e:
+                    code = e.pgcode
+                    if not (code and (code[:2] in ALLOWED_CLASSES or code in ALLOWED_CODES)):
+                        problems.append((label, "%s %s" % (code, str(e).strip())))
+                finally:
+                    if not self.conn.closed:
+                        self.conn.rollback()
+        return problems
+
+    def test_every_function_ends_in_a_result_or_a_documented_error(self):
+        n = len(calls(functions(self.conn)))
+        self.assertGreater(n, 300, "too few calls generated")
+        self.assertEqual(self.run_all(), [])
+        first = rss_kb(self.pid)
+        self.assertEqual(self.run_all(), [])
+        second = rss_kb(self.pid)
+        self.assertLess(second - first, GROWTH_LIMIT_KB,
+                        "the backend grew from %d kB to %d kB over a second pass" % (first, second))
+        with open(self.log, "rb") as f:
+            f.seek(self.log_start)
+            log = f.read().decode("utf-8", "replace")
+        crashes = [line for line in log.splitlines()
+                   if re.search(r"terminated by signal|PANIC|TRAP:|was terminated|server process .* exited", line)]
+        self.assertEqual(crashes, [])
+
+    def test_invalid_utf8_stops_before_the_call(self):
+        with self.conn.cursor() as cur:
+            try:
+                with self.assertRaises(psycopg2.Error) as ctx:
+                    cur.execute("SELECT user_mgmt.verify_password(convert_from('\\xc328'::bytea, 'UTF8'), "
+                                "user_mgmt.dummy_password_hash())")
+                self.assertEqual(ctx.exception.pgcode, "22021")
+            finally:
+                self.conn.rollback()
+
+    def test_every_argument_type_has_values(self):
+        # a new argument type fails calls() loudly instead of going untested
+        for sig, types in functions(self.conn):
+            for t in types:
+                self.assertIn(t, VALUES, sig)
+
+
+if __name__ == "__main__":
+    tap.main()
