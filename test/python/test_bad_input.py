@@ -99,11 +99,12 @@ def calls(funcs):
 
 
 def rss_kb(pid):
+    """The backend's private resident memory (shared buffers excluded)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1])
-    raise AssertionError("no VmRSS for %d" % pid)
+    raise AssertionError("no RssAnon for %d" % pid)
 
 
 class BadInputTest(unittest.TestCase):
