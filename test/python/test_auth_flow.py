@@ -258,7 +258,7 @@ class AuthFlowTest(Base):
         self.assertIsNone(self.auth(name, WRONG))  # the 5th
         self.assertIs(self.q("SELECT locked_until > clock_timestamp() + interval '10 min' AND "
                              "locked_until <= clock_timestamp() + interval '15 min' "
-                             "FROM user_mgmt.users WHERE id = %s", uid), True,
+                             "FROM user_mgmt.accounts WHERE id = %s", uid), True,
                       "not locked for lockout_duration (15min) after 5 failures: %r" % self.user(uid))
         # the right password does not help now
         self.assertLoginFails(name, PW)
@@ -278,7 +278,7 @@ class AuthFlowTest(Base):
         self.assertIsNone(self.user(uid)["locked_until"])
         self.assertIsNone(self.auth(name, WRONG))
         self.assertIs(self.q("SELECT locked_until > clock_timestamp() + interval '1 hour' "
-                             "FROM user_mgmt.users WHERE id = %s", uid), True,
+                             "FROM user_mgmt.accounts WHERE id = %s", uid), True,
                       "not locked for 2h after 3 failures: %r" % self.user(uid))
         self.assertLoginFails(name, PW)
 
