@@ -85,6 +85,8 @@ SELECT user_mgmt.prune_auth_events() AS kept_with_retention_0;
 RESET user_mgmt.auth_events_retention;
 \x on
 SELECT * FROM regress.error_of($$SELECT user_mgmt.prune_auth_events(interval '-1 day')$$);
+-- older than any timestamp can be: nothing goes (not "timestamp out of range")
+SELECT user_mgmt.prune_auth_events(interval '178000000 years') AS pruned_beyond_time;
 \x off
 SELECT user_mgmt.prune_auth_events(interval '0') > 0 AS all_pruned;
 SELECT count(*) AS left_over FROM user_mgmt.auth_events;

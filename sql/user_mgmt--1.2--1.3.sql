@@ -86,6 +86,7 @@ AS $$
 DECLARE
 	keep interval := COALESCE(older_than,
 		pg_catalog.current_setting('user_mgmt.auth_events_retention')::interval);
+	cutoff timestamptz;
 	deleted bigint;
 BEGIN
 	IF keep OPERATOR(pg_catalog.<) interval '0' THEN
@@ -97,8 +98,13 @@ BEGIN
 	IF older_than IS NULL AND keep OPERATOR(pg_catalog.=) interval '0' THEN
 		RETURN 0;
 	END IF;
+	BEGIN
+		cutoff := pg_catalog.now() OPERATOR(pg_catalog.-) keep;
+	EXCEPTION WHEN datetime_field_overflow THEN
+		RETURN 0;				-- before any time a timestamp holds: nothing is older
+	END;
 	DELETE FROM user_mgmt.auth_events AS e
-	WHERE e.occurred_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) keep);
+	WHERE e.occurred_at OPERATOR(pg_catalog.<) cutoff;
 	GET DIAGNOSTICS deleted = ROW_COUNT;
 	RETURN deleted;
 END
@@ -851,7 +857,7 @@ BEGIN ATOMIC
 		('function', 'user_mgmt.password_needs_rehash(text)', 'md5 baa6914ffc90d557d987ee4ac5a591a9'),
 		('function', 'user_mgmt.password_needs_rehash(text,integer)', 'md5 c054ad3073aeb69253efa987ce534a47'),
 		('function', 'user_mgmt.pending_versions()', 'md5 e5b625c57d57d68640760c13a691cb03'),
-		('function', 'user_mgmt.prune_auth_events(interval)', 'md5 da05e08f4c69f4f25a58fd77ae8e7ef1'),
+		('function', 'user_mgmt.prune_auth_events(interval)', 'md5 551ea4a3a0b0445096d20aa556e4cef8'),
 		('function', 'user_mgmt.public_privileges(aclitem[])', 'md5 9f24b15b6dc60858f9a21621291de743'),
 		('function', 'user_mgmt.random_bytes(integer)', 'md5 940ee5cd5b1be97c94284a2f3d0ba93e'),
 		('function', 'user_mgmt.record_auth_event(text,integer,text,text,inet,text)', 'md5 e10160a4bfd4597278af8a3f96506493'),
