@@ -11,7 +11,9 @@ OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
 	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
 	src/login_guard.o src/login_writer.o src/accounts.o
 
-DATA = $(wildcard sql/user_mgmt--*.sql)
+# Relative to the source directory, which is not "." in a VPATH build
+# (pg_buildext builds the Debian package that way).
+DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/sql/user_mgmt--*.sql))
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
@@ -28,3 +30,8 @@ $(CORE_OBJS): override CFLAGS += -O3 -fomit-frame-pointer
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# A VPATH build writes its objects under the build directory.
+ifneq ($(VPATH),)
+$(shell mkdir -p src/core)
+endif

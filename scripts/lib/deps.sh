@@ -19,6 +19,9 @@ UM_DEPS_PACKAGES=(
     python3-alembic
     python3-asyncpg
     php-cli
+    debhelper
+    dpkg-dev
+    postgresql-server-dev-all
 )
 
 # Prints the packages of UM_DEPS_PACKAGES that are not installed.
