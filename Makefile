@@ -6,10 +6,12 @@ MODULE_big = user_mgmt
 # The plain-C core (no PostgreSQL headers) and the fmgr binding.
 CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
 	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o \
-	src/core/base64url.o src/core/json_scan.o src/core/jws.o
+	src/core/base64url.o src/core/json_scan.o src/core/jws.o \
+	src/core/uuid_text.o
 OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
 	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
-	src/login_guard.o src/login_writer.o src/accounts.o
+	src/login_guard.o src/login_writer.o src/accounts.o \
+	src/session_cache.o src/session_functions.o src/session_writer.o
 
 # Relative to the source directory, which is not "." in a VPATH build
 # (pg_buildext builds the Debian package that way).

@@ -29,9 +29,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "core/secure.h"
 #include "log_hygiene.h"
 #include "login_guard.h"
 #include "login_guard_shmem.h"
+#include "sessions.h"
 #include "tokens.h"
 #include "user_mgmt.h"
 
@@ -53,6 +55,7 @@ enum
 	/* and after them */
 	ACC_HASH = ACC_NCOLUMNS,
 	ACC_ROLE_LABEL,
+	ACC_SESSION_EPOCH,			/* 1.4's lookup only */
 	LOOKUP_NCOLUMNS
 };
 
@@ -65,46 +68,57 @@ typedef struct account
 	char	   *hash;			/* NUL-terminated */
 	char	   *username;		/* server encoding */
 	char	   *role;			/* enum label */
+	int64		epoch;			/* session_epoch (1.4's lookup) */
 } account;
 
 static SPIPlanPtr lookup_plan = NULL;
+static SPIPlanPtr lookup_plan_1_4 = NULL;
+
+#define LOOKUP_SELECT \
+	"SELECT u.id, u.username, u.role, u.full_name, u.created_at, u.updated_at," \
+	" u.is_active, u.last_login_at, u.failed_login_count, u.locked_until," \
+	" u.password_changed_at, u.hashed_password::text, u.role::text"
+#define LOOKUP_FROM \
+	" FROM user_mgmt.users AS u" \
+	" WHERE pg_catalog.lower(u.username::text COLLATE pg_catalog.\"und-x-icu\")" \
+	" OPERATOR(pg_catalog.=) pg_catalog.lower($1 COLLATE pg_catalog.\"und-x-icu\")"
 
 /*
  * Look a user up by name, regardless of case, in the latest committed state
  * plus this transaction's own changes: a REPEATABLE READ snapshot taken
  * before a password change or a deactivation must not decide a login.
  * The failed_login_count, locked_until and last_login_at it returns are
- * replaced by the caller.
+ * replaced by the caller.  With_epoch (1.4) also reads session_epoch, in
+ * the same snapshot as the hash: a session opened for this check then
+ * remembers the state of the account the password was checked against.
  */
 static void
-lookup_user(text *username, account *out)
+lookup_user(text *username, account *out, bool with_epoch)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 	MemoryContext caller = CurrentMemoryContext;
+	SPIPlanPtr *plan = with_epoch ? &lookup_plan_1_4 : &lookup_plan;
+	int			ncolumns = with_epoch ? LOOKUP_NCOLUMNS : ACC_SESSION_EPOCH;
 	int			i;
 
 	memset(out, 0, sizeof(*out));
 	values[0] = PointerGetDatum(username);
 
 	SPI_connect();
-	if (lookup_plan == NULL)
+	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(
-									"SELECT u.id, u.username, u.role, u.full_name, u.created_at, u.updated_at,"
-									" u.is_active, u.last_login_at, u.failed_login_count, u.locked_until,"
-									" u.password_changed_at, u.hashed_password::text, u.role::text"
-									" FROM user_mgmt.users AS u"
-									" WHERE pg_catalog.lower(u.username::text COLLATE pg_catalog.\"und-x-icu\")"
-									" OPERATOR(pg_catalog.=) pg_catalog.lower($1 COLLATE pg_catalog.\"und-x-icu\")",
+		SPIPlanPtr	p = SPI_prepare(with_epoch ?
+									LOOKUP_SELECT ", u.session_epoch" LOOKUP_FROM :
+									LOOKUP_SELECT LOOKUP_FROM,
 									1, types);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			elog(ERROR, "could not prepare the user lookup: %s",
 				 SPI_result_code_string(SPI_result));
-		lookup_plan = p;
+		*plan = p;
 	}
-	if (SPI_execute_snapshot(lookup_plan, values, NULL, GetLatestSnapshot(),
+	if (SPI_execute_snapshot(*plan, values, NULL, GetLatestSnapshot(),
 							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "user lookup failed");
 
@@ -115,7 +129,7 @@ lookup_user(text *username, account *out)
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
 		out->found = true;
-		for (i = 0; i < LOOKUP_NCOLUMNS; i++)
+		for (i = 0; i < ncolumns; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 			Datum		v = heap_getattr(tuple, i + 1, desc, &out->nulls[i]);
@@ -126,6 +140,8 @@ lookup_user(text *username, account *out)
 		out->hash = TextDatumGetCString(out->values[ACC_HASH]);
 		out->username = TextDatumGetCString(out->values[ACC_USERNAME]);
 		out->role = TextDatumGetCString(out->values[ACC_ROLE_LABEL]);
+		if (with_epoch)
+			out->epoch = DatumGetInt64(out->values[ACC_SESSION_EPOCH]);
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
@@ -180,9 +196,12 @@ recorded(const um_login_reply *reply)
  * One login attempt; true when the password is right and the account may
  * log in, with *acc describing it.  update_users = false asks the writer to
  * leave the users row alone (the caller is about to update it itself).
+ * With session (1.4), a right password also opens that session, in the
+ * writer's same step; *opened gets the writer's reply about it.
  */
 static bool
-attempt_login(text *username, text *password, account *acc, bool update_users)
+attempt_login(text *username, text *password, account *acc, bool update_users,
+			  const um_session_request *session, um_session_reply *opened)
 {
 	um_login_request request;
 	um_login_reply reserve;
@@ -190,7 +209,7 @@ attempt_login(text *username, text *password, account *acc, bool update_users)
 	int			outcome;
 
 	um_login_guard_require();
-	lookup_user(username, acc);
+	lookup_user(username, acc, session != NULL);
 	init_request(&request, username, acc);
 
 	request.kind = UM_REQ_RESERVE;
@@ -262,11 +281,28 @@ attempt_login(text *username, text *password, account *acc, bool update_users)
 	request.ticket = reserve.ticket;
 	request.incarnation = reserve.incarnation;
 	request.keep_off_users = !update_users;
+	if (session != NULL)
+	{
+		request.session = *session;
+		request.session.epoch = acc->epoch;
+	}
 	um_login_guard_call(&request, &complete, true);
 	if (!recorded(&complete))
 		return false;
 	if (outcome != UM_OUTCOME_OK)
 		return false;
+	if (session != NULL)
+	{
+		*opened = complete.session;
+		if (opened->result != UM_SESSION_OK)
+		{
+			um_login_stat_add(UM_STAT_UNRECORDED);
+			ereport(WARNING,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("the login's session could not be opened, so it was refused")));
+			return false;
+		}
+	}
 
 	um_login_stat_add(UM_STAT_SUCCEEDED);
 	acc->values[ACC_LAST_LOGIN_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -302,7 +338,7 @@ um_authenticate(PG_FUNCTION_ARGS)
 	um_secret_scope_enter(&scope);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "authenticate must return a composite type");
-	ok = attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, true);
+	ok = attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, true, NULL, NULL);
 	um_secret_scope_leave(&scope);
 
 	if (!ok)
@@ -325,14 +361,109 @@ um_login(PG_FUNCTION_ARGS)
 	char	   *username;
 
 	um_secret_scope_enter(&scope);
-	if (!attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, true))
+	if (!attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, true, NULL, NULL))
 		raise_login_failed();
 	username = pg_server_to_any(acc.username, strlen(acc.username), PG_UTF8);
 	token = um_sign_token(DatumGetInt32(acc.values[ACC_ID]), username, acc.role,
-						  um_token_ttl());
+						  um_token_ttl(), NULL, 0, NULL);
 	um_secret_scope_leave(&scope);
 
 	PG_RETURN_TEXT_P(token);
+}
+
+/*
+ * A login that opens a session (1.4): check the password, have the writer
+ * open the session in the same step, and sign an access token naming it.
+ * With refresh_token, the session gets that (new) refresh token too.
+ */
+static text *
+login_with_session(text *username, text *password, int origin,
+				   const char *user_agent, const char *client_addr,
+				   char *refresh_token, um_session_reply *opened, int64 *exp)
+{
+	um_secret_scope scope;
+	um_session_request session;
+	account		acc;
+	text	   *token;
+	char	   *name;
+
+	um_secret_scope_enter(&scope);
+	um_session_request_init(&session, origin, 0, um_token_ttl(), refresh_token);
+	if (user_agent != NULL)
+		strlcpy(session.user_agent, user_agent, sizeof(session.user_agent));
+	if (client_addr != NULL)
+		strlcpy(session.given_client_addr, client_addr, sizeof(session.given_client_addr));
+	if (!attempt_login(username, password, &acc, true, &session, opened))
+		raise_login_failed();
+	name = pg_server_to_any(acc.username, strlen(acc.username), PG_UTF8);
+	token = um_sign_token(DatumGetInt32(acc.values[ACC_ID]), name, acc.role,
+						  um_token_ttl(), opened->id, opened->expires_at, exp);
+	um_secret_scope_leave(&scope);
+	return token;
+}
+
+PG_FUNCTION_INFO_V1(um_login_1_4);
+
+/* login(username text, password text) returns text, as of 1.4: in a session */
+Datum
+um_login_1_4(PG_FUNCTION_ARGS)
+{
+	um_session_reply opened;
+
+	PG_RETURN_TEXT_P(login_with_session(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1),
+										UM_ORIGIN_LOGIN, NULL, NULL, NULL, &opened, NULL));
+}
+
+/* A user agent as given, cut to whole characters within the request's room. */
+static char *
+user_agent_arg(text *given)
+{
+	const char *s = VARDATA_ANY(given);
+	int			len = VARSIZE_ANY_EXHDR(given);
+	int			keep = pg_mbcharcliplen(s, len, 512);
+	char	   *out;
+
+	keep = pg_mbcliplen(s, len, Min(keep, UM_USER_AGENT_BYTES - 1));
+	out = palloc(keep + 1);
+	memcpy(out, s, keep);
+	out[keep] = '\0';
+	return out;
+}
+
+PG_FUNCTION_INFO_V1(um_sign_in);
+
+/*
+ * sign_in(username, password, user_agent DEFAULT NULL, client_addr DEFAULT
+ * NULL) returns (access_token, refresh_token, access_expires_at,
+ * refresh_expires_at, session_id)
+ */
+Datum
+um_sign_in(PG_FUNCTION_ARGS)
+{
+	um_session_reply opened;
+	char		refresh_token[UM_REFRESH_TOKEN_LEN + 1];
+	const char *user_agent = NULL;
+	const char *client_addr = NULL;
+	text	   *access;
+	int64		exp;
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("username and password must not be null")));
+	if (!PG_ARGISNULL(2))
+		user_agent = user_agent_arg(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(3))
+		client_addr = DatumGetCString(DirectFunctionCall1(inet_out, PG_GETARG_DATUM(3)));
+
+	access = login_with_session(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1),
+								UM_ORIGIN_SIGN_IN, user_agent, client_addr,
+								refresh_token, &opened, &exp);
+	result = um_token_pair_datum(fcinfo, access, exp, refresh_token,
+								 opened.refresh_expires_at, opened.id);
+	um_wipe(refresh_token, sizeof(refresh_token));
+	PG_RETURN_DATUM(result);
 }
 
 /* Run one statement with arguments; its result stays in SPI memory. */
@@ -374,7 +505,7 @@ um_change_password(PG_FUNCTION_ARGS)
 	/* The new password first: a policy error reveals nothing. */
 	um_password_policy(new_password);
 	/* The users row is ours to update here: the writer keeps off it. */
-	if (!attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, false))
+	if (!attempt_login(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &acc, false, NULL, NULL))
 		raise_login_failed();
 	um_password_hash(new_password, um_bcrypt_cost(), hash);
 	store_password(DatumGetInt32(acc.values[ACC_ID]), hash);

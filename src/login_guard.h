@@ -34,7 +34,11 @@ typedef enum um_login_kind
 	UM_REQ_RESERVE = 1,
 	UM_REQ_COMPLETE,
 	UM_REQ_UNLOCK,
-	UM_REQ_ABANDON				/* a reservation whose check never finished */
+	UM_REQ_ABANDON,				/* a reservation whose check never finished */
+	/* sessions (1.4): see session_request */
+	UM_REQ_OPEN_SESSION,		/* issue_token's session, without a login */
+	UM_REQ_REFRESH,				/* exchange a refresh token */
+	UM_REQ_REVOKE				/* end one session, or all of a user's */
 } um_login_kind;
 
 /* What a check found; COMPLETE reports it. */
@@ -60,6 +64,54 @@ typedef enum um_login_result
 	UM_RESULT_UNANSWERED		/* no writer answered in time: fail closed */
 } um_login_result;
 
+/* Where a session came from (sessions.origin). */
+typedef enum um_session_origin
+{
+	UM_ORIGIN_LOGIN = 1,
+	UM_ORIGIN_SIGN_IN,
+	UM_ORIGIN_ISSUE_TOKEN
+} um_session_origin;
+
+/* Why a session ends (sessions.revoke_reason), as REVOKE asks. */
+typedef enum um_revoke_reason
+{
+	UM_REVOKE_LOGOUT = 1,
+	UM_REVOKE_LOGOUT_ALL,
+	UM_REVOKE_REVOKED
+} um_revoke_reason;
+
+#define UM_SESSION_ID_BYTES		16
+#define UM_REFRESH_HASH_BYTES	32	/* SHA-256 */
+#define UM_USER_AGENT_BYTES		2049	/* 512 characters of up to 4 bytes */
+#define UM_USERNAME_BYTES		81	/* varchar(20) of up to 4 bytes */
+#define UM_ROLE_LABEL_BYTES		65
+#define UM_REASON_BYTES			32
+
+/*
+ * The session part of a request.  COMPLETE of a right password with open
+ * set, and OPEN_SESSION, open session id; REFRESH exchanges refresh_hash
+ * for next_hash; REVOKE ends session id, or the session of refresh_hash,
+ * or with neither every session of the request's user.
+ */
+typedef struct um_session_request
+{
+	bool		open;
+	uint8		id[UM_SESSION_ID_BYTES];
+	bool		has_id;
+	int64		epoch;			/* users.session_epoch the login saw */
+	int			origin;			/* um_session_origin */
+	bool		has_refresh;
+	uint8		refresh_hash[UM_REFRESH_HASH_BYTES];
+	uint8		next_hash[UM_REFRESH_HASH_BYTES];
+	int32		token_lifetime; /* seconds: the session of a lone token */
+	int32		session_lifetime;	/* the caller's policy, seconds */
+	int32		idle_timeout;
+	int32		max_sessions;
+	int			reason;			/* REVOKE: um_revoke_reason */
+	char		user_agent[UM_USER_AGENT_BYTES];
+	char		given_client_addr[UM_CLIENT_ADDR_BYTES];
+} um_session_request;
+
 typedef struct um_login_request
 {
 	int			kind;			/* um_login_kind */
@@ -77,7 +129,33 @@ typedef struct um_login_request
 	/* COMPLETE of a right password whose hash needs a higher cost */
 	char		old_hash[BCRYPT_HASH_LEN + 1];
 	char		new_hash[BCRYPT_HASH_LEN + 1];
+	um_session_request session;
 } um_login_request;
+
+/* What the writer found for a session request (um_login_reply.session). */
+typedef enum um_session_result
+{
+	UM_SESSION_NONE = 0,
+	UM_SESSION_OK,				/* opened, refreshed or (REVOKE) done */
+	UM_SESSION_UNKNOWN,			/* no such session or refresh token */
+	UM_SESSION_REUSED,			/* a used refresh token: session revoked */
+	UM_SESSION_REVOKED,			/* the session had ended: reason says why */
+	UM_SESSION_EXPIRED,
+	UM_SESSION_BUSY				/* a row another transaction holds */
+} um_session_result;
+
+typedef struct um_session_reply
+{
+	int			result;			/* um_session_result */
+	uint8		id[UM_SESSION_ID_BYTES];
+	int32		user_id;
+	TimestampTz expires_at;		/* the session's end */
+	TimestampTz refresh_expires_at; /* 0: no refresh token */
+	int32		revoked;		/* REVOKE: how many sessions ended */
+	char		reason[UM_REASON_BYTES];	/* REVOKED: why */
+	char		username[UM_USERNAME_BYTES];	/* REFRESH: for the new token */
+	char		role[UM_ROLE_LABEL_BYTES];
+} um_session_reply;
 
 typedef struct um_login_reply
 {
@@ -86,6 +164,7 @@ typedef struct um_login_reply
 	uint32		incarnation;
 	int32		failed_count;	/* the account's count afterwards */
 	TimestampTz locked_until;	/* 0: not locked */
+	um_session_reply session;
 } um_login_reply;
 
 /* Counters for user_mgmt.login_statistics(), cluster-wide. */

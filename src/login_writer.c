@@ -47,7 +47,9 @@
 
 #include "log_hygiene.h"
 #include "login_guard_shmem.h"
+#include "session_writer.h"
 #include "user_mgmt.h"
+#include "writer_sql.h"
 
 /* How often to look for reservations whose backend went away. */
 #define SWEEP_INTERVAL_MS	1000
@@ -224,10 +226,11 @@ forget_plans(void)
 			SPI_freeplan(*plans[i]);
 		*plans[i] = NULL;
 	}
+	um_session_writer_forget_plans();
 }
 
-static SPIPlanPtr
-plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types)
+SPIPlanPtr
+um_writer_plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types)
 {
 	if (*cache == NULL)
 	{
@@ -244,8 +247,8 @@ plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types)
 }
 
 /* Text argument: NULL for an empty string. */
-static void
-text_arg(Datum *values, char *nulls, int i, const char *s)
+void
+um_writer_text_arg(Datum *values, char *nulls, int i, const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 	{
@@ -259,8 +262,8 @@ text_arg(Datum *values, char *nulls, int i, const char *s)
 	}
 }
 
-static Datum
-interval_seconds_datum(int32 seconds)
+Datum
+um_writer_interval_seconds(int32 seconds)
 {
 	Interval   *span = palloc0(sizeof(Interval));
 
@@ -269,8 +272,8 @@ interval_seconds_datum(int32 seconds)
 }
 
 /* The caller's address as inet, or NULL. */
-static void
-inet_arg(Datum *values, char *nulls, int i, const char *addr)
+void
+um_writer_inet_arg(Datum *values, char *nulls, int i, const char *addr)
 {
 	if (addr[0] == '\0')
 	{
@@ -298,12 +301,12 @@ run_reserve(batch_item *item)
 	if (!r->user_known)
 		nulls[0] = 'n';
 	values[1] = Int32GetDatum(r->max_failed_logins);
-	values[2] = interval_seconds_datum(r->lockout_seconds);
-	text_arg(values, nulls, 3, r->username);
-	inet_arg(values, nulls, 4, r->client_addr);
-	text_arg(values, nulls, 5, r->application_name);
+	values[2] = um_writer_interval_seconds(r->lockout_seconds);
+	um_writer_text_arg(values, nulls, 3, r->username);
+	um_writer_inet_arg(values, nulls, 4, r->client_addr);
+	um_writer_text_arg(values, nulls, 5, r->application_name);
 
-	if (SPI_execute_plan(plan(&reserve_plan,
+	if (SPI_execute_plan(um_writer_plan(&reserve_plan,
 							  "SELECT result, ticket FROM user_mgmt.login_guard_reserve($1, $2, $3, $4, $5, $6)",
 							  6, types),
 						 values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -345,13 +348,13 @@ run_complete(batch_item *item)
 	values[2] = BoolGetDatum(r->incarnation != my_incarnation);
 	values[3] = CStringGetTextDatum(outcome_names[r->outcome]);
 	values[4] = Int32GetDatum(r->max_failed_logins);
-	values[5] = interval_seconds_datum(r->lockout_seconds);
-	text_arg(values, nulls, 6, r->username);
-	inet_arg(values, nulls, 7, r->client_addr);
-	text_arg(values, nulls, 8, r->application_name);
+	values[5] = um_writer_interval_seconds(r->lockout_seconds);
+	um_writer_text_arg(values, nulls, 6, r->username);
+	um_writer_inet_arg(values, nulls, 7, r->client_addr);
+	um_writer_text_arg(values, nulls, 8, r->application_name);
 	values[9] = BoolGetDatum(r->new_hash[0] != '\0');
 
-	if (SPI_execute_plan(plan(&complete_plan,
+	if (SPI_execute_plan(um_writer_plan(&complete_plan,
 							  "SELECT failed_count, locked_until FROM user_mgmt.login_guard_complete($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 							  10, types),
 						 values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -361,6 +364,11 @@ run_complete(batch_item *item)
 														   SPI_tuptable->tupdesc, 1, &isnull));
 	locked = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	item->reply.locked_until = isnull ? 0 : DatumGetTimestampTz(locked);
+
+	/* A right password that asked for a session gets it in the same step. */
+	if (r->outcome == UM_OUTCOME_OK && r->user_known && r->session.open &&
+		r->incarnation == my_incarnation)
+		um_session_writer_open(r, &item->reply);
 	item->reply.result = UM_RESULT_DONE;
 }
 
@@ -373,11 +381,11 @@ run_unlock(batch_item *item)
 	const um_login_request *r = &item->request;
 
 	values[0] = Int32GetDatum(r->user_id);
-	text_arg(values, nulls, 1, r->username);
-	inet_arg(values, nulls, 2, r->client_addr);
-	text_arg(values, nulls, 3, r->application_name);
+	um_writer_text_arg(values, nulls, 1, r->username);
+	um_writer_inet_arg(values, nulls, 2, r->client_addr);
+	um_writer_text_arg(values, nulls, 3, r->application_name);
 
-	if (SPI_execute_plan(plan(&unlock_plan,
+	if (SPI_execute_plan(um_writer_plan(&unlock_plan,
 							  "SELECT user_mgmt.login_guard_unlock($1, $2, $3, $4)",
 							  4, types),
 						 values, nulls, false, 1) != SPI_OK_SELECT)
@@ -460,9 +468,8 @@ collect_batch(void)
 		if (r->kind == UM_REQ_COMPLETE && h->pid == batch[i].pid &&
 			r->ticket == h->ticket && r->incarnation == my_incarnation)
 			h->held = false;	/* the report we were waiting for */
-		else if (r->kind == UM_REQ_RESERVE || r->kind == UM_REQ_ABANDON ||
-				 h->pid != batch[i].pid)
-			add_abandon(batch[i].slot, &n);
+		else if (r->kind != UM_REQ_COMPLETE || h->pid != batch[i].pid)
+			add_abandon(batch[i].slot, &n);	/* not in the middle of a check */
 	}
 	if (n > first)
 	{
@@ -508,7 +515,9 @@ add_followup(const batch_item *item)
 	users_followup *f;
 	ListCell   *lc;
 
-	if (!r->user_known || r->keep_off_users)
+	if (!r->user_known || r->keep_off_users ||
+		(r->kind != UM_REQ_RESERVE && r->kind != UM_REQ_COMPLETE &&
+		 r->kind != UM_REQ_UNLOCK))
 		return;
 	/* One copy per user is enough, unless this one brings a new hash. */
 	if (r->new_hash[0] == '\0')
@@ -546,6 +555,18 @@ run_item(batch_item *item)
 			break;
 		case UM_REQ_ABANDON:
 			/* an explicit abandon: handled by collect_batch */
+			item->reply.result = UM_RESULT_DONE;
+			break;
+		case UM_REQ_OPEN_SESSION:
+			um_session_writer_open(&item->request, &item->reply);
+			item->reply.result = UM_RESULT_DONE;
+			break;
+		case UM_REQ_REFRESH:
+			um_session_writer_refresh(&item->request, &item->reply);
+			item->reply.result = UM_RESULT_DONE;
+			break;
+		case UM_REQ_REVOKE:
+			um_session_writer_revoke(&item->request, &item->reply);
 			item->reply.result = UM_RESULT_DONE;
 			break;
 		default:
@@ -738,13 +759,13 @@ run_followups(void)
 				{
 					values[1] = CStringGetTextDatum(f->old_hash);
 					values[2] = CStringGetTextDatum(f->new_hash);
-					SPI_execute_plan(plan(&rehash_plan,
+					SPI_execute_plan(um_writer_plan(&rehash_plan,
 										  "SELECT user_mgmt.login_guard_rehash($1, $2, $3)",
 										  3, rehash_types),
 									 values, nulls, false, 1);
 				}
 				else
-					SPI_execute_plan(plan(&mirror_plan,
+					SPI_execute_plan(um_writer_plan(&mirror_plan,
 										  "SELECT user_mgmt.login_guard_mirror($1)",
 										  1, mirror_types),
 									 values, nulls, false, 1);
@@ -790,12 +811,12 @@ run_followups(void)
 
 /*
  * Run one housekeeping statement in a transaction of its own, as the
- * extension's owner; an error is logged and the writer carries on.  With
- * needs_login_state, nothing runs until the 1.3 tables exist (the writer
- * can start while an update is still in progress).
+ * extension's owner; an error is logged and the writer carries on.  Nothing
+ * runs until required_table exists, when one is named (the writer can
+ * start while an update is still in progress, or serve an older version).
  */
 static void
-run_housekeeping(const char *sql, bool needs_login_state)
+run_housekeeping(const char *sql, const char *required_table)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -805,8 +826,8 @@ run_housekeeping(const char *sql, bool needs_login_state)
 		Oid			nsp = get_namespace_oid("user_mgmt", true);
 
 		if (OidIsValid(owner) && OidIsValid(nsp) &&
-			(!needs_login_state ||
-			 OidIsValid(get_relname_relid("login_state", nsp))))
+			(required_table == NULL ||
+			 OidIsValid(get_relname_relid(required_table, nsp))))
 		{
 			Oid			save_user;
 			int			save_sec;
@@ -836,14 +857,18 @@ run_housekeeping(const char *sql, bool needs_login_state)
 static void
 recover_reservations(void)
 {
-	run_housekeeping("SELECT user_mgmt.login_guard_recover()", true);
+	run_housekeeping("SELECT user_mgmt.login_guard_recover()", "login_state");
 }
 
-/* Audit events past user_mgmt.auth_events_retention go. */
+/*
+ * Audit events past user_mgmt.auth_events_retention go, and (1.4) sessions
+ * that ended longer ago than that.
+ */
 static void
 prune_events(void)
 {
-	run_housekeeping("SELECT user_mgmt.prune_auth_events()", false);
+	run_housekeeping("SELECT user_mgmt.prune_auth_events()", NULL);
+	run_housekeeping("SELECT user_mgmt.prune_sessions()", "sessions");
 }
 
 /* Leave when asked to, or idle long enough, unless work is waiting. */

@@ -35,8 +35,13 @@
 #include "utils/timestamp.h"
 
 #include "core/base64url.h"
+#include "core/json_scan.h"
 #include "core/jws.h"
 #include "core/secure.h"
+#include "core/uuid_text.h"
+#include "login_guard.h"
+#include "session_cache.h"
+#include "sessions.h"
 #include "signing_keys.h"
 #include "tokens.h"
 #include "user_mgmt.h"
@@ -90,14 +95,61 @@ unix_now(void)
 		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
+TimestampTz
+um_unix_to_timestamptz(int64 seconds)
+{
+	return (seconds -
+			(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
+}
+
+/* A timestamp as Unix time, floored to the second. */
+static int64
+unix_seconds(TimestampTz ts)
+{
+	int64		us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+
+	return us >= 0 ? us / USECS_PER_SEC : -((-us + USECS_PER_SEC - 1) / USECS_PER_SEC);
+}
+
 static const char *
 unix_time_text(int64 seconds)
 {
-	TimestampTz ts = (seconds -
-					  (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
-
-	return timestamptz_to_str(ts);
+	return timestamptz_to_str(um_unix_to_timestamptz(seconds));
 }
+
+#if PG_VERSION_NUM >= 140000
+
+void
+um_sha256(const uint8 *data, size_t len, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL ||
+		pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+	{
+		pg_cryptohash_free(ctx);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256")));
+	}
+	pg_cryptohash_free(ctx);
+}
+
+#else
+
+void
+um_sha256(const uint8 *data, size_t len, uint8 *digest)
+{
+	pg_sha256_ctx ctx;
+
+	pg_sha256_init(&ctx);
+	pg_sha256_update(&ctx, data, len);
+	pg_sha256_final(&ctx, digest);
+}
+
+#endif
 
 #if PG_VERSION_NUM >= 140000
 
@@ -196,8 +248,12 @@ decode_segment(const char *b64, size_t len, size_t *out_len, int bad_status)
 	return buf;
 }
 
-void
-um_verify_token_text(text *token, um_verified_token *out)
+/*
+ * Verify a token's form and signature, and (with check_times) its exp and
+ * nbf; see um_verify_token_text.
+ */
+static void
+verify_token(text *token, um_verified_token *out, bool check_times)
 {
 	const char *raw = VARDATA_ANY(token);
 	size_t		len = VARSIZE_ANY_EXHDR(token);
@@ -253,6 +309,8 @@ um_verify_token_text(text *token, um_verified_token *out)
 	if (status != JWS_OK)
 		reject_malformed(status);
 
+	if (!check_times)
+		return;
 	now = unix_now();
 	if (!out->claims.has_exp)
 		reject("token has no expiry",
@@ -263,6 +321,18 @@ um_verify_token_text(text *token, um_verified_token *out)
 	if (out->claims.has_nbf && now + token_leeway < out->claims.nbf)
 		reject("token is not yet valid",
 			   errdetail("It is valid from %s.", unix_time_text(out->claims.nbf)));
+}
+
+void
+um_verify_token_text(text *token, um_verified_token *out)
+{
+	verify_token(token, out, true);
+}
+
+void
+um_verify_token_signature(text *token, um_verified_token *out)
+{
+	verify_token(token, out, false);
 }
 
 Jsonb *
@@ -287,11 +357,102 @@ um_verify_token(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(um_token_claims_jsonb(&token));
 }
 
+/* The value of a string claim, or a rejection that names it. */
+static void
+string_claim(const json_member *member, char *dst, size_t cap, const char *needs)
+{
+	size_t		len;
+
+	if (member->type != JSON_STRING ||
+		json_string_decode(member->raw, member->raw_len, dst, cap, &len) != JSON_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("token claim \"%s\" is missing or invalid", member->name),
+				 errhidestmt(true),
+				 errdetail("%s", needs)));
+}
+
+void
+um_token_identity_of(const um_verified_token *token, bool need_role,
+					 um_token_identity *id)
+{
+	json_member members[3] = {{.name = "sub"}, {.name = "role"}, {.name = "sid"}};
+	const char *needs = need_role ?
+		"A token needs the string claims sub (a user id) and role." :
+		"A token needs the string claim sub (a user id).";
+	char		sub[16];
+	char		sid[UM_UUID_TEXT_LEN + 2];
+	char	   *end;
+	long		user_id;
+
+	memset(id, 0, sizeof(*id));
+	/* Already validated by the verification; this only finds members. */
+	if (json_scan_object(token->payload, token->payload_len, members, 3) != JSON_OK)
+		reject_malformed(JWS_ERR_CLAIMS_JSON);
+
+	string_claim(&members[0], sub, sizeof(sub), needs);
+	errno = 0;
+	user_id = strtol(sub, &end, 10);
+	if (errno != 0 || *sub == '\0' || *end != '\0' || user_id < 1 || user_id > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("token subject \"%s\" is not a user id", sub),
+				 errhidestmt(true),
+				 errdetail("%s", needs)));
+	id->user_id = (int32) user_id;
+
+	if (need_role || members[1].type != JSON_ABSENT)
+	{
+		string_claim(&members[1], id->role, sizeof(id->role), needs);
+		id->has_role = true;
+	}
+
+	if (members[2].type != JSON_ABSENT)
+	{
+		size_t		len = 0;
+
+		if (members[2].type != JSON_STRING ||
+			json_string_decode(members[2].raw, members[2].raw_len, sid, sizeof(sid), &len) != JSON_OK ||
+			um_uuid_parse(sid, len, id->sid.data) != 0)
+			reject("malformed token",
+				   errdetail("The sid claim is not a session id."));
+		id->has_sid = true;
+	}
+}
+
+void
+um_verify_session_token(text *token, bool need_role, um_verified_token *out,
+						um_token_identity *id)
+{
+	um_verify_token_text(token, out);
+	um_token_identity_of(out, need_role, id);
+	if (!id->has_sid)
+		reject("token has no session",
+			   errdetail("Since version 1.4 every token names its session in a sid claim."),
+			   errhint("Tokens issued before the update to 1.4 no longer verify: log in again."));
+	um_session_vouch(&id->sid, id->user_id);
+}
+
+PG_FUNCTION_INFO_V1(um_verify_token_1_4);
+
+/* verify_token(token text) returns jsonb, as of 1.4: the session too */
+Datum
+um_verify_token_1_4(PG_FUNCTION_ARGS)
+{
+	um_verified_token token;
+	um_token_identity id;
+
+	um_verify_session_token(PG_GETARG_TEXT_PP(0), false, &token, &id);
+
+	PG_RETURN_JSONB_P(um_token_claims_jsonb(&token));
+}
+
 /* The token's subject, read straight from the users table. */
 typedef struct token_subject
 {
 	char	   *username;		/* UTF-8 */
 	const char *role;			/* enum label */
+	int64		epoch;			/* session_epoch; 0 before 1.4 */
 } token_subject;
 
 /*
@@ -307,6 +468,7 @@ typedef struct users_layout
 	AttrNumber	username;
 	AttrNumber	role;
 	AttrNumber	is_active;		/* InvalidAttrNumber before 1.1 */
+	AttrNumber	session_epoch;	/* InvalidAttrNumber before 1.4 */
 } users_layout;
 
 static users_layout layout;
@@ -330,6 +492,7 @@ load_layout(void)
 	layout.username = get_attnum(layout.users, "username");
 	layout.role = get_attnum(layout.users, "role");
 	layout.is_active = get_attnum(layout.users, "is_active");
+	layout.session_epoch = get_attnum(layout.users, "session_epoch");
 	layout.valid = true;
 }
 
@@ -355,8 +518,12 @@ read_subject(int32 user_id, token_subject *subject)
 		load_layout();
 	desc = RelationGetDescr(rel);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(user_id));
-	/* The account as it is now, whatever the caller's snapshot. */
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/*
+	 * The account as it is now, whatever the caller's snapshot (for a
+	 * relation that is no catalog, a catalog snapshot is taken afresh, and
+	 * may be, unlike GetLatestSnapshot's, in a parallel worker).
+	 */
+	snapshot = RegisterSnapshot(GetCatalogSnapshot(layout.users));
 	scan = systable_beginscan(rel, layout.users_pkey, true, snapshot, 1, &key);
 	tuple = systable_getnext(scan);
 	if (!HeapTupleIsValid(tuple))
@@ -380,6 +547,14 @@ read_subject(int32 user_id, token_subject *subject)
 
 	value = heap_getattr(tuple, layout.role, desc, &isnull);
 	subject->role = DatumGetCString(DirectFunctionCall1(enum_out, value));
+
+	subject->epoch = 0;
+	if (layout.session_epoch != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, layout.session_epoch, desc, &isnull);
+		if (!isnull)
+			subject->epoch = DatumGetInt64(value);
+	}
 
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -417,7 +592,7 @@ check_ttl(int64 ttl)
 
 text *
 um_sign_token(int32 user_id, const char *username_utf8, const char *role,
-			  int64 ttl)
+			  int64 ttl, const uint8 *sid, TimestampTz session_end, int64 *exp)
 {
 	const um_signing_key *key;
 	uint8		jti[JTI_BYTES];
@@ -425,6 +600,7 @@ um_sign_token(int32 user_id, const char *username_utf8, const char *role,
 	StringInfoData claims;
 	StringInfoData token;
 	int64		now;
+	int64		expires;
 
 	check_ttl(ttl);
 
@@ -434,11 +610,26 @@ um_sign_token(int32 user_id, const char *username_utf8, const char *role,
 				 errmsg("could not generate a random token id")));
 
 	now = unix_now();
+	expires = now + ttl;
+	/* Never outlive the session: its end, floored to the second. */
+	if (session_end != 0)
+		expires = Min(expires, unix_seconds(session_end));
+	if (exp != NULL)
+		*exp = expires;
+
 	initStringInfo(&claims);
 	appendStringInfo(&claims, "{\"sub\":\"%d\",\"username\":", user_id);
 	escape_json(&claims, username_utf8);
-	appendStringInfo(&claims, ",\"role\":\"%s\",\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT ",\"jti\":\"",
-					 role, now, now + ttl);
+	appendStringInfo(&claims, ",\"role\":\"%s\",", role);
+	if (sid != NULL)
+	{
+		char		sid_text[UM_UUID_TEXT_LEN + 1];
+
+		um_uuid_format(sid, sid_text);
+		appendStringInfo(&claims, "\"sid\":\"%s\",", sid_text);
+	}
+	appendStringInfo(&claims, "\"iat\":" INT64_FORMAT ",\"exp\":" INT64_FORMAT ",\"jti\":\"",
+					 now, expires);
 	append_b64url(&claims, jti, sizeof(jti));
 	appendStringInfoString(&claims, "\"}");
 
@@ -481,5 +672,45 @@ um_issue_token(PG_FUNCTION_ARGS)
 
 	read_subject(user_id, &subject);
 
-	PG_RETURN_TEXT_P(um_sign_token(user_id, subject.username, subject.role, ttl));
+	PG_RETURN_TEXT_P(um_sign_token(user_id, subject.username, subject.role, ttl,
+								   NULL, 0, NULL));
+}
+
+PG_FUNCTION_INFO_V1(um_issue_token_1_4);
+
+/*
+ * issue_token(user_id integer [, ttl interval]) returns text, as of 1.4:
+ * the token gets a session of its own, opened by the login writer, that
+ * ends when the token expires (and can be revoked before).
+ */
+Datum
+um_issue_token_1_4(PG_FUNCTION_ARGS)
+{
+	int32		user_id = PG_GETARG_INT32(0);
+	int64		ttl = PG_NARGS() > 1 ? interval_seconds(PG_GETARG_INTERVAL_P(1)) : token_ttl;
+	token_subject subject;
+	um_login_request request;
+	um_login_reply reply;
+
+	check_ttl(ttl);
+	if (ttl > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("token lifetime must be at most %d seconds", PG_INT32_MAX),
+				 errdetail("The lifetime is %lld seconds.", (long long) ttl)));
+
+	read_subject(user_id, &subject);
+
+	memset(&request, 0, sizeof(request));
+	request.kind = UM_REQ_OPEN_SESSION;
+	request.user_known = true;
+	request.user_id = user_id;
+	strlcpy(request.username, subject.username, sizeof(request.username));
+	um_login_request_set_client(&request);
+	um_session_request_init(&request.session, UM_ORIGIN_ISSUE_TOKEN,
+							subject.epoch, ttl, NULL);
+	um_session_call(&request, &reply, "open a session for the token");
+
+	PG_RETURN_TEXT_P(um_sign_token(user_id, subject.username, subject.role, ttl,
+								   reply.session.id, reply.session.expires_at, NULL));
 }

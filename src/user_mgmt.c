@@ -8,6 +8,8 @@
 #include "utils/guc.h"
 
 #include "login_guard.h"
+#include "session_cache.h"
+#include "sessions.h"
 #include "signing_keys.h"
 #include "user_mgmt.h"
 
@@ -24,6 +26,8 @@ _PG_init(void)
 	um_tokens_init();
 	um_signing_keys_init();
 	um_session_init();
+	um_sessions_init();
+	um_session_cache_init();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("user_mgmt");

@@ -6,6 +6,7 @@
 #define USER_MGMT_H
 
 #include "fmgr.h"
+#include "utils/uuid.h"
 
 /* Each module of the binding defines its own GUCs here. */
 extern void um_password_init(void);
@@ -31,6 +32,13 @@ extern bool um_hash_needs_rehash(const char *hash, size_t hash_len);
 /* login_failures.c: the lockout policy of this session. */
 extern int	um_max_failed_logins(void);
 extern int	um_lockout_seconds(void);
+
+/*
+ * session.c: the session of this transaction's claims (1.4), for logout()
+ * and logout_all(); false when set_session_token named none.
+ */
+extern bool um_session_claims(pg_uuid_t *sid, int32 *user_id);
+extern void um_session_claims_forget(void);
 
 /* login_writer.c: true in a database's login writer process. */
 extern bool um_in_login_writer;

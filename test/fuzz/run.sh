@@ -11,10 +11,10 @@ core="$root/src/core"
 build="$here/build"
 kat="$root/test/vectors/bcrypt_kat.tsv"
 secs="${FUZZ_SECONDS:-10}"
-targets=(fuzz_bcrypt_parse fuzz_bcrypt_hash fuzz_jws fuzz_json_scan)
+targets=(fuzz_bcrypt_parse fuzz_bcrypt_hash fuzz_jws fuzz_json_scan fuzz_uuid_text)
 core_srcs=("$core"/blowfish.c "$core"/blowfish_tables.c "$core"/bcrypt.c
 	"$core"/bcrypt_base64.c "$core"/secure.c "$core"/base64url.c
-	"$core"/json_scan.c "$core"/jws.c)
+	"$core"/json_scan.c "$core"/jws.c "$core"/uuid_text.c)
 
 mkdir -p "$build"
 for t in "${targets[@]}"; do
@@ -26,7 +26,7 @@ done
 # Seeds: hashes, settings and passwords from the KAT vectors.
 rm -rf "$build"/seeds_*
 mkdir -p "$build/seeds_parse" "$build/seeds_hash" "$build/seeds_jws" \
-	"$build/seeds_json"
+	"$build/seeds_json" "$build/seeds_uuid"
 i=0
 tail -n +2 "$kat" | while IFS=$'\t' read -r label pw hash; do
 	i=$((i + 1))
@@ -47,6 +47,10 @@ for j in '{"alg":"HS256","typ":"JWT","kid":"k1"}' '{"alg":"none","crit":["b64"]}
 	printf '%s' "$j" >"$build/seeds_jws/j$i"
 done
 
+# Seeds: session ids as the sid claim carries them.
+printf '%s' '123e4567-e89b-42d3-a456-426614174000' >"$build/seeds_uuid/u1"
+printf '%s' 'FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF' >"$build/seeds_uuid/u2"
+
 n=0
 failed=0
 echo "1..${#targets[@]}"
@@ -56,6 +60,7 @@ for t in "${targets[@]}"; do
 		fuzz_bcrypt_hash) seeds="$build/seeds_hash" ;;
 		fuzz_jws) seeds="$build/seeds_jws" ;;
 		fuzz_json_scan) seeds="$build/seeds_json" ;;
+		fuzz_uuid_text) seeds="$build/seeds_uuid" ;;
 		*) seeds="$build/seeds_parse" ;;
 	esac
 	corpus="$build/corpus_$t"

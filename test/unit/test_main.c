@@ -23,5 +23,6 @@ main(int argc, char **argv)
 	test_base64url();
 	test_json_scan();
 	test_jws();
+	test_uuid_text();
 	return tap_done();
 }
