@@ -11,7 +11,8 @@ CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
 OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
 	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
 	src/login_guard.o src/login_writer.o src/accounts.o \
-	src/session_cache.o src/session_functions.o src/session_writer.o
+	src/session_cache.o src/session_functions.o src/session_writer.o \
+	src/cache_triggers.o
 
 # Relative to the source directory, which is not "." in a VPATH build
 # (pg_buildext builds the Debian package that way).
@@ -19,7 +20,7 @@ DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/sql/user_mgmt--*.sql))
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
-REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens migrations_catalog teardown
+REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens sessions migrations_catalog teardown
 REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto --load-extension=dblink
 
 PG_CFLAGS = -Wall -Wextra

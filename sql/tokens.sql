@@ -2,6 +2,9 @@
 -- Version 1.2's tokens: issue_token, verify_token (every rejection), keys
 -- and their rotation, and the per-transaction session claims.  Tokens are
 -- also crafted here with pgcrypto's hmac(), an independent HMAC-SHA256.
+-- Since 1.4 a token must name a live session of its subject (claim sid):
+-- the crafted ones borrow the session of an issued token, so that each
+-- has only the one defect it is there to show (sessions.sql has the rest).
 --
 SET user_mgmt.bcrypt_cost = 4;
 SELECT user_mgmt.create_user('tokyo', 'tokyo password', 'Токио', 'ADMIN') AS uid \gset
@@ -32,7 +35,9 @@ SELECT user_mgmt.issue_token(:uid) AS tok \gset
 SELECT convert_from(regress.b64url_decode(split_part(:'tok', '.', 1)), 'UTF8')::jsonb - 'kid' AS header,
        convert_from(regress.b64url_decode(split_part(:'tok', '.', 1)), 'UTF8')::jsonb ->> 'kid' =
            (SELECT kid FROM user_mgmt.signing_keys) AS kid_is_the_key;
-SELECT c - 'iat' - 'exp' - 'jti' - 'sub' AS claims, c->>'sub' = :'uid' AS sub_is_the_id,
+SELECT c - 'iat' - 'exp' - 'jti' - 'sub' - 'sid' AS claims, c->>'sub' = :'uid' AS sub_is_the_id,
+       c->>'sid' = (SELECT s.id::text FROM user_mgmt.sessions AS s
+                    WHERE s.user_id = :uid AND s.origin = 'issue_token') AS sid_is_its_session,
        (c->>'exp')::bigint - (c->>'iat')::bigint AS lifetime,
        abs((c->>'iat')::bigint - regress.now_unix()) <= 5 AS issued_now,
        c->>'jti' ~ '^[A-Za-z0-9_-]{22}$' AS jti_form
@@ -40,7 +45,7 @@ FROM (SELECT convert_from(regress.b64url_decode(split_part(:'tok', '.', 2)), 'UT
 SELECT split_part(:'tok', '.', 3) =
        regress.b64url(hmac(convert_to(split_part(:'tok', '.', 1) || '.' || split_part(:'tok', '.', 2), 'UTF8'),
                            user_mgmt.export_signing_key(), 'sha256')) AS pgcrypto_agrees;
-SELECT user_mgmt.verify_token(:'tok') - 'iat' - 'exp' - 'jti' - 'sub' AS verified;
+SELECT user_mgmt.verify_token(:'tok') - 'iat' - 'exp' - 'jti' - 'sub' - 'sid' AS verified;
 
 -- Lifetime from the GUC or the argument; tokens differ by jti.
 SET user_mgmt.token_ttl = '5min';
@@ -56,14 +61,22 @@ SELECT * FROM regress.error_of($$SELECT user_mgmt.issue_token(0)$$);
 SELECT * FROM regress.error_of($$SELECT user_mgmt.issue_token(1, '0 seconds')$$);
 \x off
 
--- A token crafted elsewhere with the key and its kid verifies.
+-- A token crafted elsewhere with the key and its kid verifies (it names
+-- the session of :tok, which is live) ...
 SELECT kid FROM user_mgmt.signing_keys \gset
+SELECT user_mgmt.verify_token(:'tok') ->> 'sid' AS sid \gset
 SELECT user_mgmt.verify_token(regress.craft(
     jsonb_build_object('alg', 'HS256', 'typ', 'JWT', 'kid', :'kid'),
-    jsonb_build_object('sub', '42', 'exp', regress.now_unix() + 60, 'custom', 'Ω'))) ->> 'custom' AS custom_claim;
+    jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60, 'custom', 'Ω'))) ->> 'custom' AS custom_claim;
+-- ... but not without a session (every token of 1.2 and 1.3).
+\x on
+SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
+    regress.craft(jsonb_build_object('alg', 'HS256', 'typ', 'JWT', 'kid', :'kid'),
+                  jsonb_build_object('sub', :'uid', 'exp', regress.now_unix() + 60, 'custom', 'Ω'))));
+\x off
 -- Without a kid, the current key is tried.
 SELECT user_mgmt.verify_token(regress.craft('{"alg":"HS256"}',
-    jsonb_build_object('sub', '42', 'exp', regress.now_unix() + 60))) ->> 'sub' AS sub;
+    jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60))) ->> 'sub' = :'uid' AS sub;
 
 -- Every rejection is 28000, with a message of its own.
 \x on
@@ -76,23 +89,23 @@ SELECT * FROM regress.error_of($$SELECT user_mgmt.verify_token('bm90IGpzb24.e30.
 -- alg none, with or without a signature, and any algorithm but HS256
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.b64url('{"alg":"none"}') || '.' || regress.b64url(convert_to(
-        jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60)::text, 'UTF8')) || '.'));
+        jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60)::text, 'UTF8')) || '.'));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.b64url('{"alg":"none"}') || '.' || split_part(:'tok', '.', 2) || '.' || split_part(:'tok', '.', 3)));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS512', 'kid', :'kid'),
-                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60), 'sha512')));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60), 'sha512')));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'hs256', 'kid', :'kid'),
-                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 -- a header that asks for what it may not
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid', 'crit', '["exp"]'::jsonb),
-                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 -- unknown key id
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft('{"alg":"HS256","kid":"no-such-key"}',
-                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 -- bad signature: a changed claim, or a signature from another key
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     split_part(:'tok', '.', 1) || '.' ||
@@ -106,22 +119,24 @@ SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
 -- expired, not yet valid, no expiry
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'),
-                  jsonb_build_object('sub', '1', 'exp', 1000000000))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', 1000000000))));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'),
-                  jsonb_build_object('sub', '1', 'exp', 4000000000, 'nbf', 3000000000))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', 4000000000, 'nbf', 3000000000))));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
-    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'), '{"sub":"1"}')));
+    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'),
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid'))));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.verify_token(%L)$$,
-    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'), '{"sub":"1","exp":"tomorrow"}')));
+    regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'),
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', 'tomorrow'))));
 \x off
 
 -- Leeway: a token that expired two seconds ago passes with ten seconds.
 SELECT regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'kid'),
-                     jsonb_build_object('sub', '1', 'exp', regress.now_unix() - 2)) AS stale \gset
+                     jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() - 2)) AS stale \gset
 SELECT (regress.error_of(format('SELECT user_mgmt.verify_token(%L)', :'stale'))).message;
 SET user_mgmt.token_leeway = '10s';
-SELECT user_mgmt.verify_token(:'stale') ->> 'sub' AS accepted_with_leeway;
+SELECT user_mgmt.verify_token(:'stale') ->> 'sub' = :'uid' AS accepted_with_leeway;
 RESET user_mgmt.token_leeway;
 
 -- RFC 7515, appendix A.1: its key and token.  The token expired in 2011,
@@ -190,13 +205,13 @@ SELECT state, message, replace(detail, :'kid', '<kid>') AS detail
 FROM regress.error_of(format('SELECT user_mgmt.set_session_token(%L)', :'tok'));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
-                  jsonb_build_object('sub', 'admin', 'role', 'ADMIN', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', 'admin', 'role', 'ADMIN', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
-                  jsonb_build_object('sub', '1', 'role', 'GOD', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', :'uid', 'role', 'GOD', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 SELECT * FROM regress.error_of(format($$SELECT user_mgmt.set_session_token(%L)$$,
     regress.craft(jsonb_build_object('alg', 'HS256', 'kid', :'new_kid'),
-                  jsonb_build_object('sub', '1', 'exp', regress.now_unix() + 60))));
+                  jsonb_build_object('sub', :'uid', 'sid', :'sid', 'exp', regress.now_unix() + 60))));
 SELECT user_mgmt.current_user_id() IS NULL AS nothing_remembered;
 \x off
 

@@ -476,14 +476,15 @@ COMMENT ON FUNCTION user_mgmt.session_refresh(bytea, bytea, interval, inet, text
 REVOKE ALL ON FUNCTION user_mgmt.session_refresh(bytea, bytea, interval, inet, text) FROM PUBLIC;
 
 CREATE FUNCTION user_mgmt.session_revoke(session_id uuid, refresh_hash bytea,
-	user_id integer, reason text, client_addr inet, application_name text,
-	OUT result text, OUT revoked integer, OUT owner_id integer)
+	user_id integer, reason text, idle_timeout interval, client_addr inet,
+	application_name text, OUT result text, OUT revoked integer, OUT owner_id integer)
 RETURNS record
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	target uuid := session_revoke.session_id;
+	moment timestamptz := pg_catalog.clock_timestamp();
 	s user_mgmt.sessions;
 	name text;
 BEGIN
@@ -505,7 +506,10 @@ BEGIN
 			RETURN;
 		END IF;
 		owner_id := s.user_id;
-		IF s.revoked_at IS NULL THEN
+		-- A session that ended by itself (expired, idle) has nothing to revoke.
+		IF s.revoked_at IS NULL AND s.expires_at OPERATOR(pg_catalog.>) moment
+			AND (idle_timeout OPERATOR(pg_catalog.=) interval '0'
+				 OR s.refreshed_at OPERATOR(pg_catalog.+) idle_timeout OPERATOR(pg_catalog.>) moment) THEN
 			SELECT u.username INTO name FROM user_mgmt.users AS u
 			WHERE u.id OPERATOR(pg_catalog.=) s.user_id;
 			PERFORM user_mgmt.session_end(s.id, s.user_id, reason, name,
@@ -524,8 +528,11 @@ BEGIN
 	WHERE x.user_id OPERATOR(pg_catalog.=) session_revoke.user_id AND x.revoked_at IS NULL
 	FOR UPDATE NOWAIT;
 	UPDATE user_mgmt.sessions AS x
-	SET revoked_at = pg_catalog.clock_timestamp(), revoke_reason = reason
-	WHERE x.user_id OPERATOR(pg_catalog.=) session_revoke.user_id AND x.revoked_at IS NULL;
+	SET revoked_at = moment, revoke_reason = reason
+	WHERE x.user_id OPERATOR(pg_catalog.=) session_revoke.user_id AND x.revoked_at IS NULL
+		AND x.expires_at OPERATOR(pg_catalog.>) moment
+		AND (idle_timeout OPERATOR(pg_catalog.=) interval '0'
+			 OR x.refreshed_at OPERATOR(pg_catalog.+) idle_timeout OPERATOR(pg_catalog.>) moment);
 	GET DIAGNOSTICS revoked = ROW_COUNT;
 	IF revoked OPERATOR(pg_catalog.>) 0 THEN
 		PERFORM user_mgmt.record_auth_event('session_revoked', session_revoke.user_id, name,
@@ -539,10 +546,10 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $$;
 
-COMMENT ON FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, inet, text) IS
+COMMENT ON FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, interval, inet, text) IS
 'The login writer''s revocation of one session (by id or by one of its refresh tokens) or of every session of a user: done, unknown or busy (internal)';
 
-REVOKE ALL ON FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, inet, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, interval, inet, text) FROM PUBLIC;
 
 CREATE FUNCTION user_mgmt.prune_sessions(older_than interval DEFAULT NULL)
 RETURNS bigint
@@ -889,7 +896,7 @@ BEGIN ATOMIC
 		('extension member', 'function user_mgmt.session_end(uuid,integer,text,text,inet,text)', 'member'),
 		('extension member', 'function user_mgmt.session_open(uuid,integer,bigint,text,bytea,interval,interval,interval,integer,text,inet,text,inet,text)', 'member'),
 		('extension member', 'function user_mgmt.session_refresh(bytea,bytea,interval,inet,text)', 'member'),
-		('extension member', 'function user_mgmt.session_revoke(uuid,bytea,integer,text,inet,text)', 'member'),
+		('extension member', 'function user_mgmt.session_revoke(uuid,bytea,integer,text,interval,inet,text)', 'member'),
 		('extension member', 'function user_mgmt.set_active(integer,boolean)', 'member'),
 		('extension member', 'function user_mgmt.set_password(integer,text)', 'member'),
 		('extension member', 'function user_mgmt.set_role(integer,user_mgmt.role)', 'member'),
@@ -973,7 +980,7 @@ BEGIN ATOMIC
 		('function', 'user_mgmt.session_end(uuid,integer,text,text,inet,text)', 'md5 3c1947d4b1b8bee475b725a22f5201be'),
 		('function', 'user_mgmt.session_open(uuid,integer,bigint,text,bytea,interval,interval,interval,integer,text,inet,text,inet,text)', 'md5 ed5bcd610ac0a17fa2cdc59484c9a452'),
 		('function', 'user_mgmt.session_refresh(bytea,bytea,interval,inet,text)', 'md5 e92382912c453203eaaf035f81b41fe6'),
-		('function', 'user_mgmt.session_revoke(uuid,bytea,integer,text,inet,text)', 'md5 8dd791301372a79fab215d912e96f74f'),
+		('function', 'user_mgmt.session_revoke(uuid,bytea,integer,text,interval,inet,text)', 'md5 fc1c0be8cb71c48110993a54a760e3db'),
 		('function', 'user_mgmt.set_active(integer,boolean)', 'md5 d0f178e4a063f824fbf915ac9d941c6e'),
 		('function', 'user_mgmt.set_password(integer,text)', 'md5 d923f0a623ed6a9e1b83f51f296606b2'),
 		('function', 'user_mgmt.set_role(integer,user_mgmt.role)', 'md5 7250d3ae1df85f1cc7e1c3508f26a153'),
@@ -1068,7 +1075,7 @@ BEGIN ATOMIC
 		('public privileges', 'user_mgmt.session_end(uuid,integer,text,text,inet,text)', 'none'),
 		('public privileges', 'user_mgmt.session_open(uuid,integer,bigint,text,bytea,interval,interval,interval,integer,text,inet,text,inet,text)', 'none'),
 		('public privileges', 'user_mgmt.session_refresh(bytea,bytea,interval,inet,text)', 'none'),
-		('public privileges', 'user_mgmt.session_revoke(uuid,bytea,integer,text,inet,text)', 'none'),
+		('public privileges', 'user_mgmt.session_revoke(uuid,bytea,integer,text,interval,inet,text)', 'none'),
 		('public privileges', 'user_mgmt.set_active(integer,boolean)', 'none'),
 		('public privileges', 'user_mgmt.set_password(integer,text)', 'none'),
 		('public privileges', 'user_mgmt.set_role(integer,user_mgmt.role)', 'none'),

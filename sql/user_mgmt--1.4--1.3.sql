@@ -76,7 +76,7 @@ DROP FUNCTION user_mgmt.logout(text);
 DROP FUNCTION user_mgmt.refresh(text);
 DROP FUNCTION user_mgmt.sign_in(text, text, text, inet);
 DROP FUNCTION user_mgmt.prune_sessions(interval);
-DROP FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, inet, text);
+DROP FUNCTION user_mgmt.session_revoke(uuid, bytea, integer, text, interval, inet, text);
 DROP FUNCTION user_mgmt.session_refresh(bytea, bytea, interval, inet, text);
 DROP FUNCTION user_mgmt.session_end(uuid, integer, text, text, inet, text);
 DROP FUNCTION user_mgmt.session_open(uuid, integer, bigint, text, bytea, interval, interval, interval, integer, text, inet, text, inet, text);

@@ -16,7 +16,6 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -389,26 +388,4 @@ um_session_vouch(const pg_uuid_t *sid, int32 user_id)
 		memo.idle = idle;
 		memo.until = Min(s.expires_at, idle_end);
 	}
-}
-
-PG_FUNCTION_INFO_V1(um_session_caches_changed);
-
-/*
- * Trigger on sessions and users (1.4): every backend empties its cache of
- * sessions and accounts (this one at the end of the command, the others
- * when this transaction commits).
- */
-Datum
-um_session_caches_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("session_caches_changed() must be called as a trigger")));
-
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-
-	return PointerGetDatum(NULL);
 }

@@ -249,7 +249,7 @@ reject_ended(const um_session_reply *session)
 			break;
 		case UM_SESSION_REUSED:
 			reject("refresh token has already been used",
-				   errdetail("A refresh token is good for one refresh; a second use means a copy of it exists, so session %s has been revoked.", sid),
+				   errdetail("A refresh token is good for one refresh; a second use means a copy of it exists, so its session (%s) is revoked.", sid),
 				   errhint("Log in again."));
 			break;
 		case UM_SESSION_REVOKED:
@@ -320,6 +320,7 @@ end_sessions(um_login_request *request, int reason)
 
 	request->kind = UM_REQ_REVOKE;
 	request->session.reason = reason;
+	request->session.idle_timeout = session_idle_timeout;
 	um_login_request_set_client(request);
 	um_session_call(request, &reply, "end the session");
 	if (reply.session.result == UM_SESSION_BUSY)
@@ -372,7 +373,8 @@ um_logout(PG_FUNCTION_ARGS)
 			um_token_identity_of(&verified, false, &id);
 			if (!id.has_sid)
 				reject("token has no session",
-					   errdetail("Since version 1.4 every token names its session in a sid claim."));
+					   errdetail("Since version 1.4 every token names its session in a sid claim."),
+					   errhint("Tokens issued before the update to 1.4 no longer verify: log in again."));
 			memcpy(request.session.id, id.sid.data, UUID_LEN);
 			request.session.has_id = true;
 		}

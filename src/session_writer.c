@@ -211,9 +211,9 @@ void
 um_session_writer_revoke(const um_login_request *request, um_login_reply *reply)
 {
 	const um_session_request *s = &request->session;
-	Oid			types[6] = {UUIDOID, BYTEAOID, INT4OID, TEXTOID, INETOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			types[7] = {UUIDOID, BYTEAOID, INT4OID, TEXTOID, INTERVALOID, INETOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	char		result[16];
 	bool		isnull;
 	Datum		d;
@@ -227,13 +227,14 @@ um_session_writer_revoke(const um_login_request *request, um_login_reply *reply)
 	values[2] = Int32GetDatum(request->user_id);
 	nulls[2] = request->user_known ? ' ' : 'n';
 	values[3] = CStringGetTextDatum(reason_names[s->reason]);
-	um_writer_inet_arg(values, nulls, 4, request->client_addr);
-	um_writer_text_arg(values, nulls, 5, request->application_name);
+	values[4] = um_writer_interval_seconds(s->idle_timeout);
+	um_writer_inet_arg(values, nulls, 5, request->client_addr);
+	um_writer_text_arg(values, nulls, 6, request->application_name);
 
 	if (SPI_execute_plan(um_writer_plan(&revoke_plan,
 										"SELECT result, revoked, owner_id"
-										" FROM user_mgmt.session_revoke($1, $2, $3, $4, $5, $6)",
-										6, types),
+										" FROM user_mgmt.session_revoke($1, $2, $3, $4, $5, $6, $7)",
+										7, types),
 						 values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "session_revoke returned no row");
 

@@ -7,16 +7,16 @@
  * unretired keys once; the statement trigger on signing_keys sends a
  * relcache invalidation for the table, which reaches this backend's
  * callback (for its own changes at once, for others' at their commit) and
- * empties the cache.  Reading the table here needs no SELECT privilege:
- * the keys are the extension's own, and only its functions use them.
+ * empties the cache.  Keys are read with a snapshot taken at that moment,
+ * not the caller's (which under REPEATABLE READ could predate a key's
+ * retirement).  Reading the table here needs no SELECT privilege: the
+ * keys are the extension's own, and only its functions use them.
  */
 #include "postgres.h"
 
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
-#include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -38,13 +38,6 @@ static int	current_key = -1;
 static bool keys_valid = false;
 static Oid	keys_relid = InvalidOid;
 
-/*
- * Under REPEATABLE READ a load sees the transaction's snapshot, which may
- * predate a change whose invalidation already arrived: such a load is good
- * for that transaction only.
- */
-static bool keys_loaded_with_old_snapshot = false;
-
 static void
 invalidate_keys(Datum arg pg_attribute_unused(), Oid relid)
 {
@@ -52,22 +45,10 @@ invalidate_keys(Datum arg pg_attribute_unused(), Oid relid)
 		keys_valid = false;
 }
 
-static void
-keys_xact_callback(XactEvent event pg_attribute_unused(),
-				   void *arg pg_attribute_unused())
-{
-	if (keys_loaded_with_old_snapshot)
-	{
-		keys_valid = false;
-		keys_loaded_with_old_snapshot = false;
-	}
-}
-
 void
 um_signing_keys_init(void)
 {
 	CacheRegisterRelcacheCallback(invalidate_keys, (Datum) 0);
-	RegisterXactCallback(keys_xact_callback, NULL);
 }
 
 /* The JOSE header of tokens signed with a key, base64url-encoded. */
@@ -106,6 +87,7 @@ load_keys(void)
 	Relation	rel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	Snapshot	snapshot;
 	MemoryContext old;
 	TimestampTz newest = DT_NOBEGIN;
 	int			capacity = 4;
@@ -133,7 +115,9 @@ load_keys(void)
 
 	rel = table_open(relid, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	/* For a table that is no catalog, a catalog snapshot is always new. */
+	snapshot = RegisterSnapshot(GetCatalogSnapshot(relid));
+	scan = table_beginscan(rel, snapshot, 0, NULL);
 
 	old = MemoryContextSwitchTo(keys_context);
 	keys = palloc0(sizeof(um_signing_key) * capacity);
@@ -175,10 +159,10 @@ load_keys(void)
 	MemoryContextSwitchTo(old);
 
 	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, AccessShareLock);
 
-	keys_loaded_with_old_snapshot = IsolationUsesXactSnapshot();
 	keys_valid = true;
 }
 
@@ -206,22 +190,4 @@ um_find_signing_key(const char *kid)
 		if (strcmp(keys[i].kid, kid) == 0)
 			return &keys[i];
 	return NULL;
-}
-
-PG_FUNCTION_INFO_V1(um_signing_keys_changed);
-
-/* Statement trigger on signing_keys: every backend reloads its keys. */
-Datum
-um_signing_keys_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("signing_keys_changed() must be called as a trigger")));
-
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-
-	return PointerGetDatum(NULL);
 }

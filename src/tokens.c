@@ -424,6 +424,8 @@ void
 um_verify_session_token(text *token, bool need_role, um_verified_token *out,
 						um_token_identity *id)
 {
+	/* What other backends committed up to now: a key retired, a session ended. */
+	AcceptInvalidationMessages();
 	um_verify_token_text(token, out);
 	um_token_identity_of(out, need_role, id);
 	if (!id->has_sid)

@@ -10,6 +10,8 @@
  */
 #include "json_scan.h"
 
+#include "hex.h"
+
 #include <string.h>
 
 typedef const unsigned char *uptr;
@@ -55,18 +57,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (caller checked they exist); -1 if not hex. */
 static int32_t
 hex4(uptr p)
@@ -76,7 +66,7 @@ hex4(uptr p)
 
 	for (i = 0; i < 4; i++)
 	{
-		int			h = hex_value(p[i]);
+		int			h = um_hex_value(p[i]);
 
 		if (h < 0)
 			return -1;

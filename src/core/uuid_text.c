@@ -4,23 +4,13 @@
  */
 #include "uuid_text.h"
 
+#include "hex.h"
+
 /* Positions of the hyphens in the 36 characters. */
 static int
 is_hyphen_position(size_t i)
 {
 	return i == 8 || i == 13 || i == 18 || i == 23;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int
@@ -41,7 +31,7 @@ um_uuid_parse(const char *text, size_t len, uint8_t out[UM_UUID_BYTES])
 				return -1;
 			continue;
 		}
-		v = hex_value(text[i]);
+		v = um_hex_value((unsigned char) text[i]);
 		if (v < 0)
 			return -1;
 		if (nibble % 2 == 0)

@@ -46,13 +46,17 @@ POLL_DEADLINE = 20.0
 
 DEFAULTS = {"bcrypt_cost": "12", "min_password_length": "8", "max_failed_logins": "5",
             "lockout_duration": "15min", "token_ttl": "30min", "token_leeway": "0",
-            "auth_events_retention": "90d", "login_writer_idle_timeout": "5min"}
+            "auth_events_retention": "90d", "login_writer_idle_timeout": "5min",
+            "session_idle_timeout": "15d", "session_lifetime": "30d",
+            "max_sessions_per_user": "50"}
 SUSET = ("bcrypt_cost", "min_password_length", "max_failed_logins", "lockout_duration",
-         "token_ttl", "token_leeway", "auth_events_retention")
+         "token_ttl", "token_leeway", "auth_events_retention", "session_idle_timeout",
+         "session_lifetime", "max_sessions_per_user")
 # a legal value other than the default for each
 OTHER_VALUES = {"bcrypt_cost": "4", "min_password_length": "1", "max_failed_logins": "0",
                 "lockout_duration": "1s", "token_ttl": "1s", "token_leeway": "5min",
-                "auth_events_retention": "0"}
+                "auth_events_retention": "0", "session_idle_timeout": "0",
+                "session_lifetime": "1s", "max_sessions_per_user": "0"}
 UNKNOWN = "user_mgmt.no_such_setting"
 
 
@@ -349,6 +353,15 @@ class NotForOthersTest(Base):
 
 
 class NamesTest(Base):
+    def test_every_setting_is_listed_here(self):
+        """A new setting without a place in this suite fails here."""
+        conn = fresh(APP)
+        try:
+            names = set(q_on(conn, "SELECT array_agg(name) FROM pg_settings WHERE name LIKE 'user_mgmt.%%'"))
+        finally:
+            conn.close()
+        self.assertEqual(names, {"user_mgmt." + n for n in DEFAULTS})
+
     def test_defaults_in_a_fresh_session(self):
         for name, value in DEFAULTS.items():
             with self.subTest(setting=name):
