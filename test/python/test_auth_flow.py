@@ -1,18 +1,21 @@
 #!/usr/bin/python3
 """Accounts end to end: create_user, login, authenticate, lockout, rehash,
-read-only transactions and a real hot standby (where logins are refused and
-tokens verify).  The concurrency, isolation-level and worker-slot attacks
-on the lockout are in test_lockout_guarantees.py.
+read-only transactions and a real hot standby (where logins and session
+changes are refused, tokens verify, and a revocation on the primary reaches
+standby backends once replayed).  The concurrency, isolation-level and
+worker-slot attacks on the lockout are in test_lockout_guarantees.py;
+sessions are tested in depth in test_sessions.py.
 
 Run: /usr/bin/python3 test/python/test_auth_flow.py
-(needs PGHOST/PGPORT/PGUSER of a cluster where user_mgmt >= 1.2 is
+(needs PGHOST/PGPORT/PGUSER of a cluster where user_mgmt >= 1.4 is
 installed, as a superuser; the hot standby test also needs to run as root or
 as the postgres OS user, and the primary to accept replication connections
 on 127.0.0.1, as initdb's default pg_hba.conf does).
 
 No sleeps stand in for conditions: lockout expiry is tested by moving
 locked_until into the past, and the standby is waited for by polling until a
-marker row has been replayed.  No timing is asserted.
+marker row has been replayed, later until its replay LSN has reached the
+primary's.  No timing is asserted.
 """
 
 import os
@@ -161,7 +164,9 @@ class AuthFlowTest(Base):
         for name, value in (("bcrypt_cost", "12"), ("min_password_length", "8"),
                             ("max_failed_logins", "5"), ("lockout_duration", "15min"),
                             ("token_ttl", "30min"), ("token_leeway", "0"),
-                            ("auth_events_retention", "90d"), ("login_writer_idle_timeout", "5min")):
+                            ("auth_events_retention", "90d"), ("login_writer_idle_timeout", "5min"),
+                            ("session_idle_timeout", "15d"), ("session_lifetime", "30d"),
+                            ("max_sessions_per_user", "50")):
             with self.subTest(guc=name):
                 self.assertEqual(self.q("SELECT current_setting(%s)", "user_mgmt." + name), value)
         self.assertEqual(self.q("SELECT user_mgmt.current_version()"),
@@ -569,6 +574,34 @@ class HotStandbyTest(Base):
                 raise RuntimeError("standby did not replay the marker row in time (%s)" % last)
             time.sleep(0.05)  # poll interval of a condition loop, not a wait for a guess
 
+    def wait_for_replay(self):
+        """Polls until the standby has replayed everything the primary has
+        written so far (sessions are written by the login writer, whose
+        commits are in the WAL before its callers get their answer)."""
+        lsn = self.q("SELECT pg_current_wal_insert_lsn()")
+        deadline = time.monotonic() + 60
+        watcher = tap.connect(DB, host=self.dir, port=self.port)
+        watcher.autocommit = True
+        try:
+            while not self.q_on(watcher, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", lsn):
+                if time.monotonic() > deadline:
+                    self.fail("the standby did not replay up to %s within 60s (at %s)"
+                              % (lsn, self.q_on(watcher, "SELECT pg_last_wal_replay_lsn()")))
+                time.sleep(0.02)  # poll interval of a condition loop
+        finally:
+            watcher.close()
+
+    def standby_conn(self):
+        conn = tap.connect(DB, host=self.dir, port=self.port)
+        conn.autocommit = True
+        self.addCleanup(conn.close)
+        return conn
+
+    def sign_in(self):
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT * FROM user_mgmt.sign_in('standby_user', %s)", (PW,))
+            return dict(zip([d.name for d in cur.description], cur.fetchone()))
+
     @classmethod
     def _remove_standby(cls):
         if cls.standby is not None:
@@ -594,6 +627,7 @@ class HotStandbyTest(Base):
                 self.assertEqual(e.diag.message_primary, "logins cannot be checked on a hot standby")
 
         tok = self.login("standby_user", PW)
+        self.wait_for_replay()   # the token's session, opened on the primary
         claims = self.q_on(sb, "SELECT user_mgmt.verify_token(%s)", tok)
         self.assertEqual((claims["sub"], claims["username"]), (str(self.uid), "standby_user"))
         self.assertEqual(self.q("SELECT user_mgmt.verify_token(%s)", tok), claims)
@@ -609,6 +643,88 @@ class HotStandbyTest(Base):
         after = self.user(self.uid)
         self.assertEqual({k: v for k, v in after.items() if k not in ("last_login_at", "updated_at")},
                          {k: v for k, v in before.items() if k not in ("last_login_at", "updated_at")})
+
+    STANDBY_REFUSALS = {"logins cannot be checked on a hot standby",
+                        "sessions cannot be opened, refreshed or ended on a hot standby"}
+
+    def test_sessions_on_standby(self):
+        # Sessions are opened, refreshed and ended on the primary only;
+        # their tokens verify on the standby.
+        sb = self.standby
+        pair = self.sign_in()
+        self.wait_for_replay()
+        claims = self.q_on(sb, "SELECT user_mgmt.verify_token(%s)", pair["access_token"])
+        self.assertEqual((claims["sub"], claims["sid"]), (str(self.uid), pair["session_id"]))
+        for query, args in (("SELECT * FROM user_mgmt.sign_in(%s, %s)", ("standby_user", PW)),
+                            ("SELECT * FROM user_mgmt.sign_in(%s, %s)", ("standby_user", WRONG)),
+                            ("SELECT * FROM user_mgmt.refresh(%s)", (pair["refresh_token"],)),
+                            ("SELECT user_mgmt.logout(%s)", (pair["access_token"],)),
+                            ("SELECT user_mgmt.logout(%s)", (pair["refresh_token"],)),
+                            ("SELECT user_mgmt.logout_all(%s)", (self.uid,)),
+                            ("SELECT user_mgmt.revoke_session(%s)", (pair["session_id"],))):
+            with self.subTest(query=query, args=args):
+                e = self.assertSqlState("25006", query, *args, conn=sb)
+                self.assertIn(e.diag.message_primary, self.STANDBY_REFUSALS)
+        for call in ("logout()", "logout_all()"):
+            with self.subTest(claims_call=call):
+                with sb.cursor() as cur:
+                    cur.execute("BEGIN")
+                    try:
+                        cur.execute("SELECT user_mgmt.set_session_token(%s)", (pair["access_token"],))
+                        cur.execute("SELECT user_mgmt.current_session_id()")
+                        self.assertEqual(cur.fetchone()[0], pair["session_id"])
+                        with self.assertRaises(psycopg2.Error) as ctx:
+                            cur.execute("SELECT user_mgmt." + call)
+                        self.assertEqual(ctx.exception.pgcode, "25006", str(ctx.exception))
+                        self.assertIn(ctx.exception.diag.message_primary, self.STANDBY_REFUSALS)
+                    finally:
+                        cur.execute("ROLLBACK")
+        # none of it touched the session: its refresh token is unused
+        row = self.q("SELECT to_jsonb(s) FROM user_mgmt.sessions AS s WHERE id = %s", pair["session_id"])
+        self.assertEqual((row["revoked_at"], row["refreshed_at"]), (None, row["created_at"]))
+        self.assertEqual(self.q("SELECT session_id FROM user_mgmt.refresh(%s)", pair["refresh_token"]),
+                         pair["session_id"])
+
+    def test_revocation_reaches_standby_backends(self):
+        # Backends already connected to the standby, with the session
+        # cached (one of them inside an open REPEATABLE READ transaction
+        # with its claims set), refuse the token once the standby has
+        # replayed the revocation.
+        for what, revoke, message in (
+                ("logout", lambda p: self.q("SELECT user_mgmt.logout(%s)", p["access_token"]),
+                 "token's session has been revoked"),
+                ("set_role", lambda p: self.q("SELECT user_mgmt.set_role(%s, 'ADMIN')", self.uid),
+                 "token's session has been revoked"),
+                ("logout_all", lambda p: self.q("SELECT user_mgmt.logout_all(%s)", self.uid),
+                 "token's session has been revoked")):
+            with self.subTest(revocation=what):
+                pair = self.sign_in()
+                tok = pair["access_token"]
+                self.wait_for_replay()
+                warm, txn = self.standby_conn(), self.standby_conn()
+                self.assertEqual(self.q_on(warm, "SELECT user_mgmt.verify_token(%s)", tok)["sid"],
+                                 pair["session_id"])
+                with txn.cursor() as cur:
+                    cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    try:
+                        cur.execute("SELECT user_mgmt.set_session_token(%s)", (tok,))
+                        cur.execute("SELECT user_mgmt.current_user_id()")
+                        self.assertEqual(cur.fetchone()[0], self.uid)
+                        revoke(pair)
+                        self.wait_for_replay()
+                        e = self.assertSqlState("28000", "SELECT user_mgmt.verify_token(%s)", tok, conn=warm)
+                        self.assertEqual(e.diag.message_primary, message)
+                        for query, args in (("SELECT user_mgmt.verify_token(%s)", (tok,)),
+                                            ("SELECT user_mgmt.current_user_id()", None)):
+                            cur.execute("SAVEPOINT s")
+                            with self.assertRaises(psycopg2.Error) as ctx:
+                                cur.execute(query, args)
+                            self.assertEqual((ctx.exception.pgcode, ctx.exception.diag.message_primary),
+                                             ("28000", message), query)
+                            cur.execute("ROLLBACK TO SAVEPOINT s")
+                    finally:
+                        cur.execute("ROLLBACK")
+                self.assertSqlState("28000", "SELECT user_mgmt.verify_token(%s)", tok)
 
 
 if __name__ == "__main__":

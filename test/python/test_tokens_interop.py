@@ -2,15 +2,19 @@
 """Token interoperability: user_mgmt's HS256 JWTs vs PyJWT.
 
 Run: /usr/bin/python3 test/python/test_tokens_interop.py
-(needs PGHOST/PGPORT/PGUSER of a cluster where user_mgmt >= 1.2 is
-installed; connects as a superuser, which export_signing_key requires).
+(needs PGHOST/PGPORT/PGUSER of a cluster where user_mgmt >= 1.4 is
+installed, preloaded; connects as a superuser, which export_signing_key
+requires).
 
 PyJWT, given the secret from export_signing_key(), must accept our tokens
 and see the documented header and claims; tokens PyJWT signs with that
-secret must pass verify_token.  Every kind of bad token must be refused
-with SQLSTATE 28000 and its own message.  Key rotation and retirement,
-token_ttl and token_leeway are checked here too.  No timing is asserted:
-times are only used to build claims relative to the server's clock.
+secret must pass verify_token only when they name (claim sid) a live
+session of their subject (1.4): knowing the key is not enough to make up a
+session.  The sids used come from tokens our own login() issued.  Every
+kind of bad token must be refused with SQLSTATE 28000 and its own message.
+Key rotation and retirement, token_ttl and token_leeway are checked here
+too.  No timing is asserted: times are only used to build claims relative
+to the server's clock.
 """
 
 import base64
@@ -20,6 +24,7 @@ import json
 import os
 import sys
 import unittest
+import uuid
 
 import jwt
 import psycopg2
@@ -31,7 +36,7 @@ DB = "um_test_tokens"
 PASSWORD = "correct horse battery"
 
 HEADER_KEYS = {"alg", "typ", "kid"}
-CLAIM_KEYS = {"sub", "username", "role", "iat", "exp", "jti"}
+CLAIM_KEYS = {"sub", "username", "role", "sid", "iat", "exp", "jti"}
 
 # The kinds of rejection verify_token distinguishes (SQLSTATE 28000 each),
 # with a pattern its message must match.  The messages of different kinds
@@ -44,6 +49,11 @@ KINDS = {
     "expired": r"\bexpired\b",
     "not_yet_valid": r"not yet valid",
     "no_exp": r"no expir|missing.*\bexp\b|without.*\bexp",
+    # 1.4: the session the token names
+    "no_session": r"^token has no session$",
+    "unknown_session": r"^token's session does not exist$",
+    "other_users_session": r"^token does not match its session$",
+    "revoked_session": r"^token's session has been revoked$",
 }
 
 
@@ -94,6 +104,22 @@ class TokenTest(unittest.TestCase):
             cur.execute("SELECT user_mgmt.create_user('tok_alice', %s, 'Alice Token', 'CASHIER')",
                         (PASSWORD,))
             cls.uid = cur.fetchone()[0]
+            cur.execute("SELECT user_mgmt.create_user('tok_bob', %s, 'Bob Token')", (PASSWORD,))
+            cls.bob = cur.fetchone()[0]
+            # sids of sessions our login() opened: alice's (live), bob's
+            # (live) and one of alice's that was logged out
+            cls.sid = cls.sid_of_login(cur, "tok_alice")
+            cls.bob_sid = cls.sid_of_login(cur, "tok_bob")
+            cur.execute("SELECT user_mgmt.login('tok_alice', %s)", (PASSWORD,))
+            gone = cur.fetchone()[0]
+            cls.revoked_sid = jwt.decode(gone, options={"verify_signature": False})["sid"]
+            cur.execute("SELECT user_mgmt.logout(%s)", (gone,))
+            assert cur.fetchone()[0] is True
+
+    @staticmethod
+    def sid_of_login(cur, username):
+        cur.execute("SELECT user_mgmt.login(%s, %s)", (username, PASSWORD))
+        return jwt.decode(cur.fetchone()[0], options={"verify_signature": False})["sid"]
 
     @classmethod
     def tearDownClass(cls):
@@ -103,6 +129,9 @@ class TokenTest(unittest.TestCase):
         with self.conn.cursor() as cur:
             cur.execute("RESET ALL")
             cur.execute("SET user_mgmt.bcrypt_cost = 4")
+            # every issue_token() opens a session: no cap may end the ones
+            # whose sids the PyJWT tokens borrow
+            cur.execute("SET user_mgmt.max_sessions_per_user = 0")
 
     # --- helpers -----------------------------------------------------------
 
@@ -127,8 +156,10 @@ class TokenTest(unittest.TestCase):
         return kid, secret
 
     def claims(self, **overrides):
+        """Claims for a PyJWT token of tok_alice in her live session (sid
+        taken from a token login() issued); None drops a claim."""
         t = self.now()
-        c = {"sub": str(self.uid), "username": "tok_alice", "role": "CASHIER",
+        c = {"sub": str(self.uid), "username": "tok_alice", "role": "CASHIER", "sid": self.sid,
              "iat": t, "exp": t + 600, "jti": "py-%d" % t}
         c.update(overrides)
         return {k: v for k, v in c.items() if v is not None}
@@ -188,6 +219,13 @@ class TokenTest(unittest.TestCase):
         self.assertLessEqual(abs(claims["iat"] - self.now()), 300, "iat is not the server's time")
         self.assertIsInstance(claims["jti"], str)
         self.assertTrue(claims["jti"])
+        # the sid names the session issue_token opened, which ends with the token
+        session = self.q("SELECT to_jsonb(s) || jsonb_build_object('end', "
+                         "floor(extract(epoch FROM expires_at))::bigint) "
+                         "FROM user_mgmt.sessions AS s WHERE id = %s", claims["sid"])
+        self.assertIsNotNone(session, "no session %s" % claims["sid"])
+        self.assertEqual((session["user_id"], session["origin"], session["revoked_at"], session["end"]),
+                         (self.uid, "issue_token", None, claims["exp"]))
 
         # and verify_token returns exactly the claims PyJWT saw
         self.assertEqual(self.verify(tok), claims)
@@ -225,15 +263,22 @@ class TokenTest(unittest.TestCase):
         self.assertEqual(jwt.get_unverified_header(tok)["kid"], kid)
         c = jwt.decode(tok, key=secret, algorithms=["HS256"])
         self.assertEqual((c["sub"], c["username"], c["role"]), (str(self.uid), "tok_alice", "CASHIER"))
+        self.assertEqual(self.q("SELECT origin FROM user_mgmt.sessions WHERE id = %s AND user_id = %s "
+                                "AND revoked_at IS NULL", c["sid"], self.uid), "login")
+        self.assertEqual(self.verify(tok), c)
 
     # --- PyJWT's tokens, read by verify_token ----------------------------------
 
     def test_verify_token_accepts_pyjwt_tokens(self):
+        # With the key and the sid of a live session of the subject; the
+        # other claims are whatever the signer wrote (the key holder is
+        # trusted with them).
         kid, secret = self.current_key()
         payloads = [
             self.claims(),
             self.claims(nbf=self.now() - 10, scope="extra claim", n=[1, {"x": None}]),
-            self.claims(sub="999999", username="not a real user", role="ADMIN"),
+            self.claims(username="any name", role="ADMIN"),
+            self.claims(sub=str(self.bob), sid=self.bob_sid, username="tok_bob", role="USER"),
         ]
         for payload in payloads:
             with self.subTest(payload=payload):
@@ -243,6 +288,58 @@ class TokenTest(unittest.TestCase):
         payload = self.claims()
         tok = craft({"kid": kid, "typ": "JWT", "alg": "HS256"}, payload, secret)
         self.assertEqual(self.verify(tok), payload)
+        # set_session_token takes it too, and the session is the claims'
+        with self.conn.cursor() as cur:
+            cur.execute("BEGIN")
+            try:
+                cur.execute("SELECT user_mgmt.set_session_token(%s)", (tok,))
+                cur.execute("SELECT user_mgmt.current_user_id(), user_mgmt.current_session_id()")
+                self.assertEqual(cur.fetchone(), (self.uid, self.sid))
+            finally:
+                cur.execute("ROLLBACK")
+
+    def test_pyjwt_tokens_need_a_live_session_of_their_subject(self):
+        # The key alone does not make a session: a token PyJWT signs
+        # correctly is refused unless its sid names a live session of its sub.
+        kid, secret = self.current_key()
+        made_up = "6f1c1e3a-2b4d-4c5e-8f70-91a2b3c4d5e6"
+        self.assertIs(self.q("SELECT EXISTS (SELECT FROM user_mgmt.sessions WHERE id = %s)", made_up), False)
+        cases = [
+            ("no sid", self.claims(sid=None), "no_session", "token has no session"),
+            ("a made-up sid", self.claims(sid=made_up), "unknown_session", "token's session does not exist"),
+            ("sid of another user's session", self.claims(sid=self.bob_sid), "other_users_session",
+             "token does not match its session"),
+            ("bob's sid, alice's sub", self.claims(sub=str(self.uid), sid=self.bob_sid, username="tok_bob"),
+             "other_users_session", "token does not match its session"),
+            ("sid of a logged-out session", self.claims(sid=self.revoked_sid), "revoked_session",
+             "token's session has been revoked"),
+            ("sid not a uuid", self.claims(sid="not-a-session"), "malformed", "malformed token"),
+            ("sid a number", self.claims(sid=12345), "malformed", "malformed token"),
+            ("sid null", self.claims(sid=None) | {"sid": None}, "malformed", "malformed token"),
+            ("sid an empty string", self.claims(sid=""), "malformed", "malformed token"),
+            ("sid of a uuid with a trailing byte", self.claims(sid=self.sid + "0"), "malformed",
+             "malformed token"),
+            ("no sid, sub of a user that does not exist",
+             self.claims(sid=None, sub="999999", username="not a real user", role="ADMIN"),
+             "no_session", "token has no session"),
+            ("a made-up sid, sub of a user that does not exist",
+             self.claims(sid=made_up, sub="999999", username="not a real user", role="ADMIN"),
+             "unknown_session", "token's session does not exist"),
+        ]
+        for what, payload, kind, message in cases:
+            with self.subTest(case=what):
+                tok = jwt.encode(payload, secret, algorithm="HS256", headers={"kid": kid})
+                self.assertEqual(self.rejection(tok), message)
+                self.assertRejected(tok, kind)
+                with self.conn.cursor() as cur:
+                    cur.execute("BEGIN")
+                    try:
+                        with self.assertRaises(psycopg2.Error) as ctx:
+                            cur.execute("SELECT user_mgmt.set_session_token(%s)", (tok,))
+                        self.assertEqual((ctx.exception.pgcode, ctx.exception.diag.message_primary),
+                                         ("28000", message))
+                    finally:
+                        cur.execute("ROLLBACK")
 
     # --- rejections ----------------------------------------------------------------
 
@@ -305,6 +402,14 @@ class TokenTest(unittest.TestCase):
              craft({"alg": "RS256", "typ": "JWT", "kid": kid}, good, signature=b64e(os.urandom(256)))),
             ("unknown_kid", "unknown kid",
              jwt.encode(good, secret, algorithm="HS256", headers={"kid": "no-such-key"})),
+            ("no_session", "no sid claim",
+             jwt.encode(self.claims(sid=None), secret, algorithm="HS256", headers={"kid": kid})),
+            ("unknown_session", "a made-up sid",
+             jwt.encode(self.claims(sid=str(uuid.uuid4())), secret, algorithm="HS256", headers={"kid": kid})),
+            ("other_users_session", "another user's sid",
+             jwt.encode(self.claims(sid=self.bob_sid), secret, algorithm="HS256", headers={"kid": kid})),
+            ("revoked_session", "a logged-out session's sid",
+             jwt.encode(self.claims(sid=self.revoked_sid), secret, algorithm="HS256", headers={"kid": kid})),
         ]
         messages = {}
         for kind, what, token in cases:
@@ -349,6 +454,7 @@ class TokenTest(unittest.TestCase):
     # --- leeway --------------------------------------------------------------------
 
     def test_leeway(self):
+        # (the tokens name alice's live session: only exp / nbf are at stake)
         kid, secret = self.current_key()
         t = self.now()
         expired = jwt.encode(self.claims(iat=t - 600, exp=t - 2), secret, algorithm="HS256",
