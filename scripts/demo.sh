@@ -6,6 +6,8 @@
 # Installs the dependencies, builds and installs the extension, starts a
 # throwaway PostgreSQL 15 cluster under /tmp, runs a short psql session, and
 # leaves the cluster running, printing how to connect to it and stop it.
+# UM_SKIP_DEPS=1 skips the dependencies, UM_SKIP_BUILD=1 the build (the
+# installed extension is used), as in test/run-all.sh.
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,10 +17,14 @@ source "$REPO/scripts/lib/deps.sh"
 # shellcheck source=scripts/lib/cluster.sh
 source "$REPO/scripts/lib/cluster.sh"
 
-echo "== dependencies"
-deps_install
-echo "== build + install"
-bash "$REPO/scripts/build.sh"
+if [[ ${UM_SKIP_DEPS:-0} != 1 ]]; then
+    echo "== dependencies"
+    deps_install
+fi
+if [[ ${UM_SKIP_BUILD:-0} != 1 ]]; then
+    echo "== build + install"
+    bash "$REPO/scripts/build.sh"
+fi
 echo "== throwaway cluster"
 trap cluster_stop EXIT   # only if the demo fails; removed below
 cluster_start
@@ -72,6 +78,34 @@ ROLLBACK;
 SELECT user_mgmt.authenticate('petr', 'petr password') IS NULL AS right_password_refused;
 SELECT username, failed_login_count, locked_until > now() AS locked FROM user_mgmt.accounts;
 SELECT checked, refused_locked + refused_busy AS refused FROM user_mgmt.login_statistics();
+
+\echo '-- Sessions (1.4): sign_in gives an access token and a single-use refresh token.'
+SELECT access_token, refresh_token, session_id
+FROM user_mgmt.sign_in('olga', 'correct horse', 'demo/1.0') \gset
+SELECT claims ->> 'sub' AS sub, claims ->> 'role' AS role, claims ->> 'sid' AS sid
+FROM user_mgmt.verify_token(:'access_token') AS claims;
+\echo '-- refresh: new tokens for the refresh token, which is used up.'
+SELECT access_token AS access2 FROM user_mgmt.refresh(:'refresh_token') \gset
+SELECT user_mgmt.verify_token(:'access2') ->> 'sid' = :'session_id' AS same_session;
+\echo '-- The used refresh token again (a stolen copy?): the whole session is revoked.'
+\set ON_ERROR_STOP 0
+SELECT * FROM user_mgmt.refresh(:'refresh_token');
+SELECT user_mgmt.verify_token(:'access2');
+\set ON_ERROR_STOP 1
+\echo '-- logout(token) ends a session at once (no rollback undoes it).'
+SELECT access_token, refresh_token FROM user_mgmt.sign_in('olga', 'correct horse') \gset
+SELECT user_mgmt.logout(:'refresh_token') AS logged_out;
+\set ON_ERROR_STOP 0
+SELECT user_mgmt.verify_token(:'access_token');
+\set ON_ERROR_STOP 1
+\echo '-- A change of role (or password, or activation) revokes every session of the account.'
+SELECT access_token FROM user_mgmt.sign_in('olga', 'correct horse') \gset
+SELECT user_mgmt.set_role(id, 'ADMIN') FROM user_mgmt.users WHERE username = 'olga';
+\set ON_ERROR_STOP 0
+SELECT user_mgmt.verify_token(:'access_token');
+\set ON_ERROR_STOP 1
+SELECT origin, user_agent, revoked_at IS NOT NULL AS revoked, revoke_reason
+FROM user_mgmt.sessions ORDER BY created_at;
 
 \echo '-- The audit trail (1.3), which no rollback undoes.'
 SELECT occurred_at::time(0), event, username, detail FROM user_mgmt.auth_events ORDER BY id;

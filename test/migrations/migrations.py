@@ -10,7 +10,10 @@ pg_available_extension_versions (cross-checked with the sql/user_mgmt--*.sql
 files), ordered numerically; update paths come from
 pg_extension_update_paths().  Version-specific rules (1.1's case-folded
 usernames and deactivated accounts) are tested for every version that has
-the feature, found by looking at the columns/indexes a fresh install has.
+the feature, found by looking at the columns/indexes a fresh install has;
+the login state and sessions are tested across the downgrade from the first
+version whose fresh install has user_mgmt.login_state, respectively
+user_mgmt.sessions.
 
 "Same schema" means both: the catalog description of test/migrations/
 describe_schema.sql, and the normalized `pg_dump --schema-only
@@ -19,6 +22,8 @@ describe_schema.sql, and the normalized `pg_dump --schema-only
 Set UM_MIG_KEEP=1 to keep the databases of a failing run for inspection.
 """
 
+import base64
+import json
 import os
 import subprocess
 import sys
@@ -365,11 +370,12 @@ def test_dump_restore(tap):
               "failed_login_count = 3, locked_until = '2031-01-01+00' WHERE id % 7 = 0")
     columns = user_columns(src.conn)
     before, seq, hist = users_snapshot(src.conn, columns), seq_state(src.conn), history(src.conn)
-    config_before = config_contents(src.conn)
-    # a token issued before the dump (versions with tokens): the keys must come back
+    # a token issued before the dump (versions with tokens): the keys must come
+    # back (and, with sessions, the session it opens: before the snapshot)
     token = None
     if has_function(src.conn, "user_mgmt.issue_token(integer)"):
         token = src.one("SELECT user_mgmt.issue_token(min(id)) FROM user_mgmt.users")
+    config_before = config_contents(src.conn)
     tap.ok([h[3] for h in hist].count("downgrade") >= 1 and [h[3] for h in hist].count("upgrade") >= 2,
            "dump/restore: source history has upgrade, downgrade, upgrade")
     src.close()
@@ -447,11 +453,26 @@ ACCOUNT_STATE = """SELECT id, failed_login_count, locked_until, last_login_at
                    FROM user_mgmt.accounts ORDER BY id"""
 
 
+def first_version_with_table(name):
+    """The oldest version whose fresh install has the table `name`, and the
+    version below it; (None, None) when no version, or the oldest, has it."""
+    having = [v for v in VERSIONS if has_table(REFS[v].db.conn, name)]
+    if not having or having[0] == VERSIONS[0]:
+        return None, None
+    first = having[0]
+    return first, VERSIONS[VERSIONS.index(first) - 1]
+
+
 def test_login_state_downgrade(tap):
-    below = [v for v in VERSIONS if vkey(v) < vkey(LATEST)][-1]
-    what = "login state %s -> %s -> %s" % (LATEST, below, LATEST)
+    # the downgrade that drops the login state: from the first version that
+    # has user_mgmt.login_state to the one below it
+    top, below = first_version_with_table("user_mgmt.login_state")
+    if top is None:
+        tap.ok(True, "login state downgrade: # SKIP no version introduces user_mgmt.login_state")
+        return
+    what = "login state %s -> %s -> %s" % (top, below, top)
     db = DB("login_state")
-    db.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (top,))
     db.q("SET user_mgmt.bcrypt_cost = 4")
     ids = [db.one("SELECT user_mgmt.create_user(%s, 'right password', 'Login State')", ("ls_%d" % i,))
            for i in range(4)]
@@ -477,8 +498,8 @@ def test_login_state_downgrade(tap):
     tap.eq(db.one("SELECT to_regclass('user_mgmt.auth_events') IS NULL"), True,
            "%s: the audit trail is dropped on the way down" % what)
 
-    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (LATEST,))
-    assert_schema_is(tap, db, LATEST, what + " (up)")
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (top,))
+    assert_schema_is(tap, db, top, what + " (up)")
     tap.eq(db.q(ACCOUNT_STATE), want, "%s: back up, the accounts show the same state" % what)
     db.q("SET user_mgmt.bcrypt_cost = 4")
     tap.eq(db.one("SELECT user_mgmt.authenticate('ls_2', 'right password') IS NULL"), True,
@@ -486,6 +507,289 @@ def test_login_state_downgrade(tap):
     tap.ok(db.one("SELECT (user_mgmt.authenticate('ls_1', 'right password')).id") == ids[1],
            "%s: an unlocked account logs in after the round trip" % what)
     db.q("SELECT user_mgmt.stop_login_writer()")
+
+
+
+# --------------------------------------------------------------------------
+# 5c. Sessions across the upgrade that introduces them and the downgrade
+#     that drops them (the first version whose fresh install has the table
+#     user_mgmt.sessions, and the one below it).  Below -> top -> below
+#     keeps every user row; tokens of the version below carry no session
+#     and stop verifying on the way up; on the way down the sessions, the
+#     refresh tokens, users.session_epoch and the session events of the
+#     trail go, and every signing key is retired for a new one, so that no
+#     token of the top version (which may have been logged out) verifies
+#     again.  Then a dump and restore at the latest version (when it has
+#     sessions) keeps live sessions live and revoked ones revoked.
+# --------------------------------------------------------------------------
+
+SESSION_EVENTS = ("session_revoked", "refresh_token_reused")
+SESSION_PW = "right password"
+
+
+def token_error(db, query, args):
+    """(SQLSTATE, primary message) of a statement that should fail, or
+    (None, its result)."""
+    err = sql_error(db.conn, query, args)
+    if err is None:
+        return None, db.one(query, args)
+    return err.pgcode, err.diag.message_primary
+
+
+def sign_in(db, username, password=SESSION_PW):
+    """sign_in's row as a dict."""
+    row = db.q("SELECT access_token, refresh_token, session_id::text "
+               "FROM user_mgmt.sign_in(%s, %s, 'migration suite', '192.0.2.1')", (username, password))[0]
+    return {"access": row[0], "refresh": row[1], "sid": row[2]}
+
+
+def refresh(db, refresh_token):
+    row = db.q("SELECT access_token, refresh_token, session_id::text FROM user_mgmt.refresh(%s)",
+               (refresh_token,))[0]
+    return {"access": row[0], "refresh": row[1], "sid": row[2]}
+
+
+def jwt_part(token, i):
+    """Part i of a compact JWS (0 the header, 1 the claims), decoded, unverified."""
+    part = token.split(".")[i]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def keys(db):
+    """{kid: retired?} of every signing key."""
+    return {k: r for k, r in db.q("SELECT kid, retired_at IS NOT NULL FROM user_mgmt.signing_keys")}
+
+
+def trail(db, where="true"):
+    return db.q("SELECT id, occurred_at, event, user_id, username, detail, client_addr::text, "
+                "application_name FROM user_mgmt.auth_events WHERE " + where + " ORDER BY id")
+
+
+def test_sessions_round_trip(tap):
+    top, below = first_version_with_table("user_mgmt.sessions")
+    if top is None:
+        tap.ok(True, "sessions round trip: # SKIP no version introduces user_mgmt.sessions")
+        return
+    what = "sessions %s -> %s -> %s" % (below, top, below)
+    db = DB("sessions_trip")
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (below,))
+    plain = fill(db.conn, POOL, n=200)
+    db.q("SET user_mgmt.bcrypt_cost = 4")
+    ids = {name: db.one("SELECT user_mgmt.create_user(%s, %s, 'Session Trip')", (name, SESSION_PW))
+           for name in ("st_alice", "st_bob", "st_carol", "st_dave")}
+    # tokens of the version below, issued before the upgrade
+    old_tokens = {"issue_token": db.one("SELECT user_mgmt.issue_token(%s)", (ids["st_alice"],)),
+                  "login": db.one("SELECT user_mgmt.login('st_bob', %s)", (SESSION_PW,))}
+    for how, tok in old_tokens.items():
+        code, _ = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.eq(code, None, "%s: the %s token verifies at %s (control)" % (what, how, below))
+    cols = user_columns(db.conn)
+    seq = seq_state(db.conn)
+    # the writer copies last_login_at into users a moment after a login
+    tap.eq(db.one("SELECT user_mgmt.await_login_writer()"), True, "%s: the login writer is idle" % what)
+    before_up = users_snapshot(db.conn, cols)
+
+    # -- up ------------------------------------------------------------------
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (top,))
+    assert_schema_is(tap, db, top, what + " (up)")
+    assert_rows_kept(tap, db, before_up, cols, seq, what + " (up)")
+    for how, tok in old_tokens.items():
+        got = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.eq(got, ("28000", "token has no session"),
+               "%s: the %s token issued at %s before the upgrade no longer verifies at %s"
+               % (what, how, below, top))
+        got = token_error(db, "SELECT user_mgmt.set_session_token(%s)", (tok,))
+        tap.eq(got, ("28000", "token has no session"),
+               "%s: nor does set_session_token accept it" % what)
+
+    # -- sessions of every kind, ended in every way ----------------------------
+    live = sign_in(db, "st_alice")
+    used = sign_in(db, "st_alice")
+    rotated = refresh(db, used["refresh"])
+    reused = sign_in(db, "st_bob")
+    refresh(db, reused["refresh"])
+    got = token_error(db, "SELECT user_mgmt.refresh(%s)", (reused["refresh"],))
+    tap.eq(got, ("28000", "refresh token has already been used"),
+           "%s: a reused refresh token is detected at %s" % (what, top))
+    out = sign_in(db, "st_bob")
+    tap.eq(db.one("SELECT user_mgmt.logout(%s)", (out["access"],)), True, "%s: logout" % what)
+    promoted = sign_in(db, "st_carol")
+    db.q("SELECT user_mgmt.set_role(%s, 'ADMIN')", (ids["st_carol"],))
+    deactivated = sign_in(db, "st_dave")
+    db.q("SELECT user_mgmt.set_active(%s, false)", (ids["st_dave"],))
+    new_tokens = {
+        "sign_in": live["access"],
+        "refresh": rotated["access"],
+        "issue_token": db.one("SELECT user_mgmt.issue_token(%s)", (ids["st_alice"],)),
+        "login": db.one("SELECT user_mgmt.login('st_carol', %s)", (SESSION_PW,)),
+    }
+    for how, tok in new_tokens.items():
+        code, claims = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.ok(code is None and claims.get("sid"), "%s: the %s token verifies at %s, with a sid"
+               % (what, how, top), claims)
+    for how, tok in (("logged out", out["access"]), ("reused", reused["access"]),
+                     ("role changed", promoted["access"]), ("deactivated", deactivated["access"])):
+        got = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.eq(got[0], "28000", "%s: the token of a %s session is refused at %s (control)" % (what, how, top))
+    tap.ok(db.one("SELECT count(*) FROM user_mgmt.sessions") >= 8
+           and db.one("SELECT count(*) FROM user_mgmt.refresh_tokens") >= 6
+           and db.one("SELECT count(*) FROM user_mgmt.auth_events WHERE event = ANY(%s)",
+                      (list(SESSION_EVENTS),)) >= 3
+           and db.one("SELECT count(*) FROM user_mgmt.users WHERE session_epoch > 0") == 2,
+           "%s: at %s there are sessions, refresh tokens, session events and moved session epochs"
+           % (what, top),
+           lambda: repr(db.q("SELECT (SELECT count(*) FROM user_mgmt.sessions), "
+                             "(SELECT count(*) FROM user_mgmt.refresh_tokens), "
+                             "(SELECT count(*) FROM user_mgmt.auth_events WHERE event = ANY(%s)), "
+                             "(SELECT count(*) FROM user_mgmt.users WHERE session_epoch > 0)",
+                             (list(SESSION_EVENTS),))))
+
+    # -- down ----------------------------------------------------------------
+    tap.eq(db.one("SELECT user_mgmt.await_login_writer()"), True, "%s: the login writer is idle" % what)
+    before_down = users_snapshot(db.conn, cols)
+    keys_before = keys(db)
+    other_events = trail(db, "event <> ALL('{%s}')" % ",".join(SESSION_EVENTS))
+    hist = history(db.conn)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (below,))
+    assert_schema_is(tap, db, below, what + " (down)")
+    assert_rows_kept(tap, db, before_down, cols, seq, what + " (down)")
+    assert_history(tap, db, hist, "downgrade", [top, below], what + " (down)")
+    tap.eq(db.one("SELECT role::text || ' ' || is_active::text FROM user_mgmt.users WHERE id = %s",
+                  (ids["st_carol"],)), "ADMIN true", "%s: a role set at %s is kept" % (what, top))
+    tap.eq(db.one("SELECT is_active FROM user_mgmt.users WHERE id = %s", (ids["st_dave"],)), False,
+           "%s: a deactivation made at %s is kept" % (what, top))
+    tap.eq([has_table(db.conn, "user_mgmt.sessions"), has_table(db.conn, "user_mgmt.refresh_tokens"),
+            "session_epoch" in user_columns(db.conn)], [False, False, False],
+           "%s: sessions, refresh_tokens and users.session_epoch are gone" % what)
+    tap.eq(trail(db), other_events,
+           "%s: the trail keeps every other event unchanged and has no session event left" % what)
+    keys_after = keys(db)
+    new = [k for k in keys_after if k not in keys_before]
+    tap.ok(all(keys_after.get(k) is True for k in keys_before),
+           "%s: every signing key that existed at %s is retired (%d keys)" % (what, top, len(keys_before)),
+           repr(keys_after))
+    tap.ok(len(new) == 1 and keys_after[new[0]] is False
+           and [k for k, retired in keys_after.items() if not retired] == new,
+           "%s: exactly one new signing key was made, and it is the only active one" % what,
+           repr(keys_after))
+    for how, tok in new_tokens.items():
+        got = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.eq(got[0], "28000", "%s: the %s token issued at %s no longer verifies at %s (%s)"
+               % (what, how, top, below, got[1]))
+    for how, tok in (("logged out", out["access"]), ("reused", reused["access"])):
+        got = token_error(db, "SELECT user_mgmt.set_session_token(%s)", (tok,))
+        tap.eq(got[0], "28000", "%s: the token of a session %s at %s does not come back to life at %s"
+               % (what, how, top, below))
+    tok = db.one("SELECT user_mgmt.login('st_alice', %s)", (SESSION_PW,))
+    code, claims = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+    tap.ok(code is None and claims["sub"] == str(ids["st_alice"]) and jwt_part(tok, 0)["kid"] == new[0],
+           "%s: a new login at %s gets a token of the new key that verifies" % (what, below), claims)
+    sample = dict(list(plain.items())[:40])
+    tap.eq(verify_all(db.conn, sample), [], "%s: passwords still verify (40 users)" % what)
+
+    # -- and up again: nothing of the old sessions comes back ------------------
+    tap.eq(db.one("SELECT user_mgmt.await_login_writer()"), True, "%s: the login writer is idle" % what)
+    before_up = users_snapshot(db.conn, cols)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (top,))
+    assert_schema_is(tap, db, top, what + " -> %s (up again)" % top)
+    assert_rows_kept(tap, db, before_up, cols, seq, what + " -> %s (up again)" % top)
+    tap.eq(db.q("SELECT count(*) FROM user_mgmt.sessions UNION ALL SELECT count(*) FROM user_mgmt.refresh_tokens"),
+           [(0,), (0,)], "%s -> %s: no session or refresh token comes back" % (what, top))
+    for how, tok in list(new_tokens.items()) + [("%s login" % below, tok)]:
+        got = token_error(db, "SELECT user_mgmt.verify_token(%s)", (tok,))
+        tap.eq(got[0], "28000", "%s -> %s: the %s token from before still does not verify" % (what, top, how))
+    got = token_error(db, "SELECT user_mgmt.refresh(%s)", (live["refresh"],))
+    tap.eq(got, ("28000", "invalid refresh token"),
+           "%s -> %s: a refresh token from before the downgrade is unknown" % (what, top))
+    fresh = sign_in(db, "st_alice")
+    code, claims = token_error(db, "SELECT user_mgmt.verify_token(%s)", (fresh["access"],))
+    tap.ok(code is None and claims["sid"] == fresh["sid"], "%s -> %s: a new sign_in works" % (what, top), claims)
+    db.q("SELECT user_mgmt.stop_login_writer()")
+
+
+def test_sessions_dump_restore(tap):
+    if not has_table(REFS[LATEST].db.conn, "user_mgmt.sessions"):
+        tap.ok(True, "sessions dump/restore: # SKIP %s has no sessions" % LATEST)
+        return
+    what = "sessions dump/restore at %s" % LATEST
+    src = DB("sess_dump_src")
+    src.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    src.q("SET user_mgmt.bcrypt_cost = 4")
+    ids = {name: src.one("SELECT user_mgmt.create_user(%s, %s, 'Dump Restore')", (name, SESSION_PW))
+           for name in ("sd_alice", "sd_bob", "sd_carol")}
+    live = sign_in(src, "sd_alice")
+    used = sign_in(src, "sd_alice")
+    rotated = refresh(src, used["refresh"])           # used["refresh"] is used up
+    out = sign_in(src, "sd_bob")
+    src.q("SELECT user_mgmt.logout(%s)", (out["access"],))
+    revoked = sign_in(src, "sd_bob")
+    src.q("SELECT user_mgmt.revoke_session(%s)", (revoked["sid"],))
+    before_pw = sign_in(src, "sd_carol")
+    src.q("SELECT user_mgmt.set_password(%s, %s)", (ids["sd_carol"], SESSION_PW))
+    after_pw = sign_in(src, "sd_carol")                # a session under the moved epoch
+    issued = src.one("SELECT user_mgmt.issue_token(%s)", (ids["sd_alice"],))
+    logged_in = src.one("SELECT user_mgmt.login('sd_bob', %s)", (SESSION_PW,))
+    good = {"sign_in": live["access"], "refresh": rotated["access"], "issue_token": issued,
+            "login": logged_in, "sign_in after a password change": after_pw["access"]}
+    ended = {"logged out": out, "revoked by revoke_session": revoked, "ended by a password change": before_pw}
+    for how, tok in good.items():
+        tap.eq(token_error(src, "SELECT user_mgmt.verify_token(%s) ->> 'sid' IS NOT NULL", (tok,)),
+               (None, True), "%s: before the dump, the %s token verifies (control)" % (what, how))
+    for how, s in ended.items():
+        tap.eq(token_error(src, "SELECT user_mgmt.verify_token(%s)", (s["access"],)),
+               ("28000", "token's session has been revoked"),
+               "%s: before the dump, the token of a session %s is refused (control)" % (what, how))
+    rows = {t: sorted(r[0] for r in src.q("SELECT x::text FROM user_mgmt.%s AS x" % t))
+            for t in ("sessions", "refresh_tokens")}
+    epochs = src.q("SELECT id, session_epoch FROM user_mgmt.users ORDER BY id")
+    src.q("SELECT user_mgmt.stop_login_writer()")
+    src.close()
+
+    dst = DB("sess_dump_dst", create=False)
+    with tempfile.TemporaryDirectory(prefix="um_mig_") as tmp:
+        archive = os.path.join(tmp, "db.dump")
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_dump"), "-Fc", "-f", archive, "-d", src.name],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "%s: pg_dump -Fc succeeds" % what, r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "createdb"), dst.name], capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "%s: createdb succeeds" % what, r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_restore"), "--exit-on-error", "-d", dst.name, archive],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0 and r.stderr == "", "%s: pg_restore succeeds without errors or warnings" % what,
+               r.stderr)
+    assert_schema_is(tap, dst, LATEST, what)
+    for t, want in rows.items():
+        tap.eq(sorted(r[0] for r in dst.q("SELECT x::text FROM user_mgmt.%s AS x" % t)), want,
+               "%s: every row of %s is back, unchanged (%d rows)" % (what, t, len(want)))
+    tap.eq(dst.q("SELECT id, session_epoch FROM user_mgmt.users ORDER BY id"), epochs,
+           "%s: users.session_epoch restored" % what)
+    dst.q("SET user_mgmt.bcrypt_cost = 4")
+    for how, tok in good.items():
+        tap.eq(token_error(dst, "SELECT user_mgmt.verify_token(%s) ->> 'sid'", (tok,)),
+               (None, jwt_part(tok, 1)["sid"]),
+               "%s: the %s token issued before the dump verifies after the restore" % (what, how))
+    for how, s in ended.items():
+        tap.eq(token_error(dst, "SELECT user_mgmt.verify_token(%s)", (s["access"],)),
+               ("28000", "token's session has been revoked"),
+               "%s: the token of a session %s before the dump stays refused after the restore" % (what, how))
+        tap.eq(token_error(dst, "SELECT user_mgmt.refresh(%s)", (s["refresh"],)),
+               ("28000", "token's session has been revoked"),
+               "%s: so does its refresh token" % what)
+    # the restored refresh tokens work, once
+    again = refresh(dst, live["refresh"])
+    tap.eq(token_error(dst, "SELECT user_mgmt.verify_token(%s) ->> 'sid'", (again["access"],)),
+           (None, live["sid"]), "%s: a refresh token issued before the dump refreshes after the restore" % what)
+    tap.eq(token_error(dst, "SELECT user_mgmt.refresh(%s)", (used["refresh"],)),
+           ("28000", "refresh token has already been used"),
+           "%s: a refresh token used before the dump is detected as reused after the restore" % what)
+    tap.eq(token_error(dst, "SELECT user_mgmt.verify_token(%s)", (rotated["access"],)),
+           ("28000", "token's session has been revoked"),
+           "%s: and that reuse revokes its session" % what)
+    tap.eq(dst.one("SELECT user_mgmt.logout(%s)", (issued,)), True,
+           "%s: logout of a token issued before the dump" % what)
+    tap.eq(token_error(dst, "SELECT user_mgmt.verify_token(%s)", (issued,)),
+           ("28000", "token's session has been revoked"), "%s: ends its session" % what)
+    dst.q("SELECT user_mgmt.stop_login_writer()")
 
 
 
@@ -608,6 +912,8 @@ def main():
     run_test(tap, "dump/restore", test_dump_restore)
     if has_table(REFS[LATEST].db.conn, "user_mgmt.login_state"):
         run_test(tap, "login state downgrade", test_login_state_downgrade)
+    run_test(tap, "sessions round trip", test_sessions_round_trip)
+    run_test(tap, "sessions dump/restore", test_sessions_dump_restore)
     if has_function(REFS[LATEST].db.conn, "user_mgmt.check_schema()"):
         for d in DRIFTS:
             run_test(tap, "drift %s" % d[0], test_drift, d)

@@ -10,18 +10,31 @@ um_test_lp, and drops both at the end.
 um_app is an ordinary LOGIN role granted EXECUTE on sign_up only, as the
 README advises for an application that signs users up; every check
 connects as um_app (not SET ROLE).  It can use the public API (login,
-authenticate, verify_token, sign_up ...), but neither read password hashes,
-signing keys, the login state or the audit trail, nor call the
-administrative functions, nor make anybody but a USER (every path to an
-ADMIN is tried).  It
+authenticate, verify_token, sign_up ...; since 1.4 sign_in, refresh,
+logout(token), logout(), logout_all() and current_session_id()), but
+neither read password hashes, signing keys, the login state, the audit
+trail, the sessions or the refresh tokens, nor set users.session_epoch,
+nor call the administrative functions (logout_all(user_id),
+revoke_session, prune_sessions) or the login writer's internal ones
+(session_*), nor make anybody but a USER (every path to an ADMIN is tried,
+1.4's sign_in, refresh, logout and crafted tokens included), nor end a
+session of another user whose tokens it does not hold.  It
 then plants functions, operators and tables that shadow what the SECURITY
-DEFINER functions use, in its own schema, in public and in pg_temp, puts
-them first in its search_path, and calls the API: results must be right and
-no planted function may run (each one raises a NOTICE, advances a sequence
--- which no rollback undoes -- and logs a row).
+DEFINER functions use (and a shadow of every function of user_mgmt, taken
+from the catalog, plus sessions and refresh_tokens tables with a planted
+session), in its own schema, in public and in pg_temp, puts them first in
+its search_path, and calls the API, the session functions included: results
+must be right and no planted function may run (each one raises a NOTICE,
+advances a sequence -- which no rollback undoes -- and logs a row); nor may
+one run when an administrator whose search_path starts with public revokes
+sessions or changes accounts (the triggers that end sessions).
 """
 
+import base64
+import hashlib
+import json
 import os
+import re
 import sys
 import unittest
 import uuid
@@ -43,6 +56,12 @@ ATTACKER_PW = "attacker password"
 ATTACKER_HASH = bcrypt.hashpw(ATTACKER_PW.encode(), bcrypt.gensalt(4)).decode()
 EVIL_KID = "evil-kid"
 EVIL_SECRET = b"E" * 32
+# A planted session and refresh token (1.4): the refresh token's text is
+# base64url of 32 bytes, the planted row holds its SHA-256.
+EVIL_SID = "e7e7e7e7-e7e7-4e7e-8e7e-e7e7e7e7e7e7"
+EVIL_REFRESH_BYTES = b"R" * 32
+EVIL_REFRESH = base64.urlsafe_b64encode(EVIL_REFRESH_BYTES).decode().rstrip("=")
+EVIL_REFRESH_HASH = hashlib.sha256(EVIL_REFRESH_BYTES).hexdigest()
 
 # Shadows of functions the API (or its helpers) could call unqualified:
 # (name, argument types, result type, what the shadow returns).
@@ -96,6 +115,21 @@ FUNCTIONS = [
     ("is_login_writer", "", "boolean", "true"),
     ("inet_client_addr", "", "inet", "NULL"),
     ("left", "text, integer", "text", "'hijacked'"),
+    # what 1.4's session code calls, or could call unqualified: format()
+    # with its argument types, the hashing of refresh tokens; and some of
+    # its functions with answers that would help an attacker (every other
+    # function of user_mgmt gets a shadow too: see user_mgmt_shadows())
+    ("format", "text, integer, integer", "text", "'hijacked'"),
+    ("format", "text, text, integer", "text", "'hijacked'"),
+    ("sha256", "bytea", "bytea", "'\\x00'::bytea"),
+    ("digest", "bytea, text", "bytea", "'\\x00'::bytea"),
+    ("logout", "text", "boolean", "true"),
+    ("logout", "", "boolean", "true"),
+    ("current_session_id", "", "uuid", "'00000000-0000-0000-0000-000000000000'"),
+    ("current_user_id", "", "integer", "1"),
+    ("current_user_role", "", "text", "'ADMIN'"),
+    ("set_session_token", "text", "jsonb", "'{\"sub\": \"1\", \"role\": \"ADMIN\"}'"),
+    ("login", "text, text", "text", "'hijacked.hijacked.hijacked'"),
 ]
 
 # Shadowing operators: (operator, left type, right type, result type, value).
@@ -116,9 +150,39 @@ OPERATORS = [
     ("||", "text", "text", "text", "'hijacked'"),
     ("~", "text", "text", "boolean", "false"),
     ("~", "character varying", "text", "boolean", "false"),
+    # 1.4: sessions, refresh token hashes, epochs, expiries
+    ("=", "uuid", "uuid", "boolean", "true"),
+    ("=", "bytea", "bytea", "boolean", "true"),
+    ("+", "bigint", "bigint", "bigint", "0"),
+    ("<>", "bigint", "bigint", "boolean", "false"),
+    ("=", "bigint", "bigint", "boolean", "true"),
+    ("+", "timestamptz", "interval", "timestamptz", "'infinity'"),
+    ("-", "timestamptz", "interval", "timestamptz", "'-infinity'"),
+    (">", "interval", "interval", "boolean", "true"),
+    ("=", "interval", "interval", "boolean", "false"),
+    ("<", "interval", "interval", "boolean", "false"),
+    ("=", "timestamptz", "timestamptz", "boolean", "true"),
 ]
 
 SCHEMAS = [APP_SCHEMA, "public", "pg_temp"]
+
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def tampered(token, **claims):
+    """token with claims changed in its payload, header and signature kept."""
+    head, body, sig = token.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload.update(claims)
+    return "%s.%s.%s" % (head, b64url(json.dumps(payload, separators=(",", ":")).encode()), sig)
+
+
+def unsigned(claims):
+    """An alg none token."""
+    return "%s.%s." % (b64url(b'{"alg":"none","typ":"JWT"}'), b64url(json.dumps(claims).encode()))
 
 
 def superuser():
@@ -161,6 +225,8 @@ def setUpModule():
         cur.execute("CREATE SCHEMA um_app_schema AUTHORIZATION um_app")
         cur.execute("SET user_mgmt.bcrypt_cost = 4")
         cur.execute("SELECT user_mgmt.create_user('lp_alice', %s, 'Alice Least')", (PW,))
+        # another user whose sessions um_app must not be able to end
+        cur.execute("SELECT user_mgmt.create_user('lp_bob', %s, 'Bob Other')", (PW,))
     conn.close()
 
 
@@ -199,6 +265,18 @@ class Base(unittest.TestCase):
 
     def app_q(self, query, *args):
         return self.q_on(self.app, query, *args)
+
+    @staticmethod
+    def row_on(conn, query, *args):
+        with conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchone()
+
+    def app_row(self, query, *args):
+        return self.row_on(self.app, query, *args)
+
+    def su_row(self, query, *args):
+        return self.row_on(self.su, query, *args)
 
     def su_q(self, query, *args):
         return self.q_on(self.su, query, *args)
@@ -250,6 +328,11 @@ class PrivilegeTest(Base):
 
     def test_forbidden(self):
         kid = self.current_kid()
+        if self.has_sessions():
+            # a live session of alice's (before the snapshot of her row: a
+            # login writes her last_login_at)
+            sid = self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+            self.assertIs(self.su_q("SELECT user_mgmt.await_login_writer()"), True)
         keys_before = self.su_q("SELECT jsonb_agg(to_jsonb(k) ORDER BY kid) FROM user_mgmt.signing_keys AS k")
         user_before = self.su_q("SELECT to_jsonb(u) FROM user_mgmt.users AS u WHERE id = %s", self.alice)
         a = self.alice
@@ -290,6 +373,37 @@ class PrivilegeTest(Base):
             ("CREATE FUNCTION user_mgmt.planted() RETURNS int LANGUAGE sql AS 'SELECT 1'", ()),
             ("CREATE TABLE user_mgmt.planted (x int)", ()),
         ]
+        if self.has_sessions():
+            forbidden += [
+                # 1.4: the sessions and refresh tokens, read or written
+                ("SELECT * FROM user_mgmt.sessions", ()),
+                ("SELECT id FROM user_mgmt.sessions", ()),
+                ("SELECT * FROM user_mgmt.refresh_tokens", ()),
+                ("SELECT token_hash FROM user_mgmt.refresh_tokens", ()),
+                ("UPDATE user_mgmt.sessions SET revoked_at = NULL, revoke_reason = NULL", ()),
+                ("UPDATE user_mgmt.sessions SET expires_at = 'infinity'", ()),
+                ("DELETE FROM user_mgmt.sessions", ()),
+                ("TRUNCATE user_mgmt.sessions", ()),
+                ("INSERT INTO user_mgmt.sessions (id, user_id, session_epoch, origin, expires_at) "
+                 "VALUES (gen_random_uuid(), %s, 0, 'sign_in', 'infinity')", (a,)),
+                ("INSERT INTO user_mgmt.refresh_tokens (token_hash, session_id) VALUES (sha256('x'), %s)",
+                 (sid,)),
+                ("UPDATE user_mgmt.refresh_tokens SET used_at = NULL", ()),
+                ("DELETE FROM user_mgmt.refresh_tokens", ()),
+                # the account's epoch, and the triggers that move it
+                ("UPDATE user_mgmt.users SET session_epoch = 0", ()),
+                ("UPDATE user_mgmt.users SET session_epoch = session_epoch + 1 WHERE id = %s", (a,)),
+                ("ALTER TABLE user_mgmt.users DISABLE TRIGGER users_end_sessions", ()),
+                ("ALTER TABLE user_mgmt.users DISABLE TRIGGER users_session_epoch", ()),
+                ("ALTER TABLE user_mgmt.sessions DISABLE TRIGGER sessions_caches_update", ()),
+                ("CREATE TRIGGER lp_keep AFTER UPDATE ON user_mgmt.sessions "
+                 "FOR EACH ROW EXECUTE FUNCTION user_mgmt.session_caches_changed()", ()),
+                # the administrative session functions
+                ("SELECT user_mgmt.logout_all(%s)", (a,)),
+                ("SELECT user_mgmt.revoke_session(%s)", (sid,)),
+                ("SELECT user_mgmt.prune_sessions()", ()),
+                ("SELECT user_mgmt.prune_sessions('0')", ()),
+            ] + self.internal_session_calls()
         for query, args in forbidden:
             with self.subTest(query=query):
                 self.assertAppSqlState("42501", query, *args)
@@ -297,6 +411,30 @@ class PrivilegeTest(Base):
                          keys_before)
         self.assertEqual(self.su_q("SELECT to_jsonb(u) FROM user_mgmt.users AS u WHERE id = %s", self.alice),
                          user_before)
+
+    def internal_session_calls(self):
+        """A call with plausible (non-NULL: a strict function of NULLs is
+        folded away before any privilege check) arguments of every internal
+        session function the login writer runs, found in the catalog."""
+        dummy = {"uuid": "gen_random_uuid()", "integer": "%s" % self.alice, "bigint": "0",
+                 "text": "'logout'", "bytea": "sha256('x')", "interval": "'1 hour'",
+                 "inet": "'127.0.0.1'", "boolean": "true"}
+        with self.su.cursor() as cur:
+            cur.execute("""
+                SELECT p.oid::regprocedure::text, p.proname::text,
+                       ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t)
+                FROM pg_proc AS p
+                WHERE p.pronamespace = 'user_mgmt'::regnamespace AND p.proname ~ '^session_'
+                  AND p.prorettype <> 'trigger'::regtype
+                ORDER BY 1""")
+            found = cur.fetchall()
+        self.assertGreaterEqual({name for _, name, _ in found},
+                                {"session_open", "session_end", "session_refresh", "session_revoke"})
+        return [("SELECT * FROM user_mgmt.%s(%s)" % (name, ", ".join("(%s)::%s" % (dummy[t], t) for t in types)),
+                 ()) for _, name, types in found]
+
+    def has_sessions(self):
+        return self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL")
 
     def test_revoked_from_public(self):
         # the ACLs themselves, for a role that has no grants at all
@@ -324,6 +462,14 @@ class PrivilegeTest(Base):
                    "user_mgmt.rotate_signing_key()",
                    "user_mgmt.retire_signing_key(text)",
                    "user_mgmt.export_signing_key(text)"]
+        if self.has_sessions():
+            revoked += ["user_mgmt.logout_all(integer)",
+                        "user_mgmt.revoke_session(uuid)",
+                        "user_mgmt.prune_sessions(interval)",
+                        "user_mgmt.users_end_sessions()"]
+            revoked += self.su_q("SELECT array_agg(oid::regprocedure::text) FROM pg_proc "
+                                 "WHERE pronamespace = 'user_mgmt'::regnamespace AND proname ~ '^session_' "
+                                 "AND prorettype <> 'trigger'::regtype")
         public = ["user_mgmt.login(text, text)",
                   "user_mgmt.authenticate(text, text)",
                   "user_mgmt.verify_token(text)",
@@ -331,14 +477,27 @@ class PrivilegeTest(Base):
                   "user_mgmt.set_session_token(text)",
                   "user_mgmt.current_user_id()",
                   "user_mgmt.current_user_role()"]
+        if self.has_sessions():
+            public += ["user_mgmt.sign_in(text, text, text, inet)",
+                       "user_mgmt.refresh(text)",
+                       "user_mgmt.logout(text)",
+                       "user_mgmt.logout()",
+                       "user_mgmt.logout_all()",
+                       "user_mgmt.current_session_id()"]
         for f in revoked + public:
             with self.subTest(function=f):
                 self.assertEqual(self.su_q("SELECT has_function_privilege('public', %s, 'EXECUTE')", f),
                                  f in public)
-        for table in ("signing_keys", "auth_events", "login_state", "users"):
-            with self.subTest(table=table):
-                self.assertIs(self.su_q("SELECT has_table_privilege('public', %s, 'SELECT')",
-                                        "user_mgmt." + table), False)
+        tables = ["signing_keys", "auth_events", "login_state", "users"]
+        if self.has_sessions():
+            tables += ["sessions", "refresh_tokens"]
+        for table in tables:
+            for priv in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"):
+                with self.subTest(table=table, privilege=priv):
+                    self.assertIs(self.su_q("SELECT has_table_privilege('public', %s, %s)",
+                                            "user_mgmt." + table, priv), False)
+                    self.assertIs(self.su_q("SELECT has_table_privilege('um_app', %s, %s)",
+                                            "user_mgmt." + table, priv), False)
         self.assertIs(self.su_q("SELECT has_column_privilege('public', 'user_mgmt.users', 'hashed_password', 'SELECT')"),
                       False)
 
@@ -361,6 +520,10 @@ class PrivilegeTest(Base):
         kid = self.current_kid()
         cases = [("max_failed_logins", "0"), ("lockout_duration", "1"),
                  ("token_leeway", "300"), ("token_ttl", "100000000")]
+        if self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL"):
+            # 1.4: sessions that never end, never idle out, or are never capped
+            cases += [("session_lifetime", "2147483647"), ("session_idle_timeout", "0"),
+                      ("max_sessions_per_user", "0")]
         # Each case in a new session, set before the library is loaded (a
         # placeholder setting) and after.
         for (setting, value), loaded in [(c, l) for c in cases for l in (False, True)]:
@@ -393,6 +556,23 @@ class PrivilegeTest(Base):
                                       "iat": t - 7200, "exp": t - 3600, "jti": "old"},
                                      secret, algorithm="HS256", headers={"kid": kid})
                     self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", old)
+                elif setting in ("session_lifetime", "session_idle_timeout"):
+                    refresh_left, sid = self.app_row(
+                        "SELECT extract(epoch FROM refresh_expires_at - clock_timestamp()), session_id::text "
+                        "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+                    session_left = self.su_q("SELECT extract(epoch FROM expires_at - clock_timestamp()) "
+                                             "FROM user_mgmt.sessions WHERE id = %s", sid)
+                    self.assertLessEqual(session_left, 30 * 86400, "after SET user_mgmt.%s = %s by um_app, "
+                                         "a session lasts %s s" % (setting, value, session_left))
+                    self.assertLessEqual(refresh_left, 15 * 86400, "after SET user_mgmt.%s = %s by um_app, "
+                                         "a refresh token lasts %s s" % (setting, value, refresh_left))
+                elif setting == "max_sessions_per_user":
+                    for _ in range(51):
+                        self.app_q("SELECT session_id FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+                    live = self.su_q("SELECT count(*) FROM user_mgmt.sessions WHERE user_id = %s "
+                                     "AND revoked_at IS NULL AND expires_at > clock_timestamp()", self.alice)
+                    self.assertLessEqual(live, 50, "after SET user_mgmt.max_sessions_per_user = 0 by um_app, "
+                                         "lp_alice has %d live sessions" % live)
                 else:
                     tok = self.app_q("SELECT user_mgmt.login('lp_alice', %s)", PW)
                     c = jwt.decode(tok, options={"verify_signature": False})
@@ -420,7 +600,7 @@ class HijackTest(Base):
         ]
         n = 0
         for schema in SCHEMAS:
-            for name, args, result, value in FUNCTIONS:
+            for name, args, result, value in FUNCTIONS + self.user_mgmt_shadows():
                 label = "%s.%s(%s)" % (schema, name, args)
                 ret = "RETURN;" if result == "void" else "RETURN %s;" % value
                 stmts.append(
@@ -458,10 +638,48 @@ class HijackTest(Base):
                 "CREATE TABLE %s.accounts AS SELECT id, username, role, full_name, created_at, updated_at, "
                 "is_active, last_login_at, failed_login_count, locked_until, password_changed_at "
                 "FROM %s.users" % (schema, schema),
+                # 1.4: sessions that never end, and a refresh token of them
+                # whose text anyone knows (EVIL_REFRESH)
+                "CREATE TABLE %s.sessions (id uuid, user_id integer, session_epoch bigint, origin text, "
+                "created_at timestamptz, refreshed_at timestamptz, expires_at timestamptz, "
+                "revoked_at timestamptz, revoke_reason text, user_agent text, client_addr inet)" % schema,
+                "INSERT INTO %s.sessions SELECT '%s', id, 0, 'sign_in', now(), 'infinity', 'infinity', "
+                "NULL, NULL, NULL, NULL FROM %s.users" % (schema, EVIL_SID, schema),
+                "CREATE TABLE %s.refresh_tokens (token_hash bytea, session_id uuid, issued_at timestamptz, "
+                "used_at timestamptz)" % schema,
+                "INSERT INTO %s.refresh_tokens VALUES ('\\x%s', '%s', now(), NULL)"
+                % (schema, EVIL_REFRESH_HASH, EVIL_SID),
             ]
         with self.app.cursor() as cur:
             for stmt in stmts:
+                m = re.match(r"CREATE FUNCTION (\S+\(.*?\)) RETURNS ", stmt)
+                if m and "PERFORM um_app_schema.hijacked('" in stmt and "hijack_op_" not in stmt:
+                    # a function of user_mgmt that FUNCTIONS shadows already
+                    cur.execute("SELECT pg_catalog.to_regprocedure(%s) IS NOT NULL",
+                                (re.sub(r"\ba\d+ ", "", m.group(1)),))
+                    if cur.fetchone()[0]:
+                        continue
                 cur.execute(stmt)
+
+    def user_mgmt_shadows(self):
+        """FUNCTIONS entries for every function of schema user_mgmt (its
+        name and argument types; NULL or nothing as the answer), so that
+        one called unqualified, by the session functions of 1.4 or by any
+        later ones, would meet a shadow."""
+        with self.app.cursor() as cur:
+            cur.execute("""
+                SELECT p.proname::text,
+                       pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.format_type(t, NULL)
+                                                        FROM unnest(p.proargtypes::oid[]) AS t), ', '),
+                       CASE WHEN p.proretset OR p.proallargtypes IS NOT NULL
+                                 OR p.prorettype IN ('pg_catalog.record'::pg_catalog.regtype,
+                                                     'pg_catalog.trigger'::pg_catalog.regtype,
+                                                     'pg_catalog.void'::pg_catalog.regtype)
+                            THEN 'void' ELSE pg_catalog.format_type(p.prorettype, NULL) END
+                FROM pg_catalog.pg_proc AS p
+                WHERE p.pronamespace = 'user_mgmt'::pg_catalog.regnamespace
+                ORDER BY 1, 2""")
+            return [(name, args, result, "NULL") for name, args, result in cur.fetchall()]
 
     def fired(self):
         """What the planted objects logged: (sequence advanced?, log rows, notices)."""
@@ -470,6 +688,120 @@ class HijackTest(Base):
         notices = [n for n in self.app.notices if "HIJACK" in n]
         return advanced, rows, notices
 
+    def session_row(self, sid):
+        return self.su_row("SELECT user_id, origin, revoked_at IS NOT NULL, revoke_reason "
+                           "FROM user_mgmt.sessions WHERE id = %s", sid)
+
+    def hijack_session_flow(self, kid, t):
+        """sign_in, refresh, reuse detection and logout in every form, under
+        the planted search_path: the right results, in the real tables."""
+        access, refresh, sid = self.app_row(
+            "SELECT access_token, refresh_token, session_id::text "
+            "FROM user_mgmt.sign_in('lp_alice', %s, 'hijack test', '192.0.2.7')", PW)
+        self.assertEqual(self.su_row("SELECT user_id, origin, revoked_at IS NULL, user_agent, host(client_addr), "
+                                     "expires_at > clock_timestamp() + interval '29 days' "
+                                     "FROM user_mgmt.sessions WHERE id = %s", sid),
+                         (self.alice, "sign_in", True, "hijack test", "192.0.2.7", True))
+        raw = base64.urlsafe_b64decode(refresh + "=")
+        self.assertIs(self.su_q("SELECT EXISTS (SELECT FROM user_mgmt.refresh_tokens WHERE session_id = %s "
+                                "AND token_hash = %s AND used_at IS NULL)",
+                                sid, hashlib.sha256(raw).digest()), True)
+        c = self.app_q("SELECT user_mgmt.verify_token(%s)", access)
+        self.assertEqual((c["sub"], c["role"], c["sid"]), (str(self.alice), "USER", sid))
+
+        access2, refresh2, sid2 = self.app_row(
+            "SELECT access_token, refresh_token, session_id::text FROM user_mgmt.refresh(%s)", refresh)
+        self.assertEqual(sid2, sid)
+        c = self.app_q("SELECT user_mgmt.verify_token(%s)", access2)
+        self.assertEqual((c["sub"], c["role"], c["sid"]), (str(self.alice), "USER", sid))
+        e = self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", refresh)
+        self.assertEqual(e.diag.message_primary, "refresh token has already been used")
+        self.assertEqual(self.session_row(sid), (self.alice, "sign_in", True, "refresh_token_reused"))
+        self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", access2)
+        self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", refresh2)
+
+        # the planted session and refresh token are nobody's
+        e = self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", EVIL_REFRESH)
+        self.assertEqual(e.diag.message_primary, "invalid refresh token")
+        self.assertAppSqlState("28000", "SELECT user_mgmt.logout(%s)", EVIL_REFRESH)
+        claims = {"sub": str(self.alice), "username": "lp_alice", "role": "ADMIN", "sid": EVIL_SID,
+                  "iat": t, "exp": t + 600}
+        for evil in (jwt.encode(claims, EVIL_SECRET, algorithm="HS256", headers={"kid": EVIL_KID}),
+                     jwt.encode(claims, EVIL_SECRET, algorithm="HS256", headers={"kid": kid})):
+            self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", evil)
+            self.assertAppSqlState("28000", "SELECT user_mgmt.set_session_token(%s)", evil)
+            self.assertAppSqlState("28000", "SELECT user_mgmt.logout(%s)", evil)
+
+        # logout() with the claims, logout(refresh token), logout(access token)
+        access, _, sid = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                      "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (access,))
+            cur.execute("SELECT user_mgmt.current_session_id()::text, user_mgmt.current_user_id()")
+            self.assertEqual(cur.fetchone(), (sid, self.alice))
+            cur.execute("SELECT user_mgmt.logout()")
+            self.assertIs(cur.fetchone()[0], True)
+            cur.execute("SELECT user_mgmt.current_session_id()")
+            self.assertIsNone(cur.fetchone()[0])
+            cur.execute("ROLLBACK")  # a logout is not undone
+        self.assertEqual(self.session_row(sid), (self.alice, "sign_in", True, "logout"))
+        access, refresh, sid = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                            "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+        self.assertIs(self.app_q("SELECT user_mgmt.logout(%s)", refresh), True)
+        self.assertIs(self.app_q("SELECT user_mgmt.logout(%s)", access), False)
+        self.assertEqual(self.session_row(sid), (self.alice, "sign_in", True, "logout"))
+
+        # logout_all() ends this user's sessions, and no other's
+        other = self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_bob', %s)", PW)
+        a1, _, s1 = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                 "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+        a2, _, s2 = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                 "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (a1,))
+            cur.execute("SELECT user_mgmt.logout_all()")
+            self.assertGreaterEqual(cur.fetchone()[0], 2)
+            cur.execute("COMMIT")
+        for x in (s1, s2):
+            self.assertEqual(self.session_row(x)[2:], (True, "logout_all"))
+        self.assertEqual(self.session_row(other)[2:], (False, None))
+        self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", a2)
+
+    def admin_calls_under_planted_search_path(self):
+        """1.4: an administrator whose search_path starts with public, where
+        um_app planted its shadows, runs the administrative session functions
+        and the account changes whose triggers end sessions (SECURITY
+        DEFINER users_end_sessions): nothing planted runs, and they do
+        their work."""
+        admin = tap.connect(DB, options="-c search_path=public,um_app_schema,pg_catalog")
+        admin.autocommit = True
+        try:
+            bob = self.su_q("SELECT id FROM user_mgmt.users WHERE username = 'lp_bob'")
+            sids = [self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_bob', %s)", PW)
+                    for _ in range(4)]
+            self.assertIs(self.q_on(admin, "SELECT user_mgmt.revoke_session(%s::uuid)", sids[0]), True)
+            self.assertEqual(self.session_row(sids[0])[2:], (True, "revoked"))
+            self.q_on(admin, "SELECT user_mgmt.set_role(%s, 'CASHIER')", bob)
+            self.assertEqual(self.session_row(sids[1])[2:], (True, "role_changed"))
+            self.q_on(admin, "SELECT user_mgmt.set_role(%s, 'USER')", bob)
+            sid = self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_bob', %s)", PW)
+            self.q_on(admin, "SELECT user_mgmt.set_active(%s, false)", bob)
+            self.assertEqual(self.session_row(sid)[2:], (True, "deactivated"))
+            self.q_on(admin, "SELECT user_mgmt.set_active(%s, true)", bob)
+            sid = self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_bob', %s)", PW)
+            self.q_on(admin, "SELECT user_mgmt.set_password(%s, %s)", bob, PW)
+            self.assertEqual(self.session_row(sid)[2:], (True, "password_changed"))
+            sid = self.su_q("SELECT session_id::text FROM user_mgmt.sign_in('lp_bob', %s)", PW)
+            self.assertGreaterEqual(self.q_on(admin, "SELECT user_mgmt.logout_all(%s)", bob), 1)
+            self.assertEqual(self.session_row(sid)[2:], (True, "logout_all"))
+            self.assertGreaterEqual(self.q_on(admin, "SELECT user_mgmt.prune_sessions('0')"), 1)
+            self.assertIsNone(self.session_row(sids[0]))
+        finally:
+            admin.close()
+        self.assertEqual(self.fired(), (False, 0, []), "a planted object ran in an administrator's call")
+
     def unplant(self):
         """Drops what plant() put in public, so that other tests do not meet it."""
         with self.su.cursor() as cur:
@@ -477,12 +809,23 @@ class HijackTest(Base):
                         "WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = 'um_app'::regrole")
             for (f,) in cur.fetchall():
                 cur.execute("DROP FUNCTION %s CASCADE" % f)
-            cur.execute("DROP TABLE IF EXISTS public.users, public.signing_keys, public.accounts")
+            cur.execute("DROP TABLE IF EXISTS public.users, public.signing_keys, public.accounts, "
+                        "public.sessions, public.refresh_tokens")
 
     def test_hijack_attempts(self):
         self.addCleanup(self.unplant)
         self.plant()
         self.assertEqual(self.fired(), (False, 0, []), "planting alone fired a shadow")
+        # every function of user_mgmt has its shadow in every schema
+        temp = self.app_q("SELECT pg_catalog.pg_my_temp_schema()::pg_catalog.regnamespace::pg_catalog.text")
+        unshadowed = self.su_q("""
+            SELECT array_agg(s.nspname || ': ' || p.oid::regprocedure::text ORDER BY 1)
+            FROM pg_proc AS p, unnest(ARRAY['um_app_schema', 'public', %s]) AS s(nspname)
+            WHERE p.pronamespace = 'user_mgmt'::regnamespace
+              AND NOT EXISTS (SELECT FROM pg_proc AS q
+                              WHERE q.pronamespace = s.nspname::regnamespace AND q.proname = p.proname
+                                AND q.proargtypes = p.proargtypes)""", temp)
+        self.assertIsNone(unshadowed)
         kid = self.current_kid()
         t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
         claims = {"sub": str(self.alice), "username": "lp_alice", "role": "ADMIN",
@@ -521,6 +864,9 @@ class HijackTest(Base):
                 self.app_q("SELECT user_mgmt.change_password('lp_alice', %s, %s)", PW, PW2)
                 self.app_q("SELECT user_mgmt.change_password('lp_alice', %s, %s)", PW2, PW)
 
+                # 1.4: sessions under the same search_path
+                self.hijack_session_flow(kid, t)
+
                 # failures stay failures
                 self.assertIsNone(self.auth("lp_alice", "wrong password"))
                 self.assertAppSqlState("28P01", "SELECT user_mgmt.login('lp_alice', 'wrong password')")
@@ -535,6 +881,8 @@ class HijackTest(Base):
                 self.assertEqual(self.fired(), (False, 0, []), "a planted object ran")
         self.app_q("RESET search_path")
         self.assertIsNone(self.su_q("SELECT locked_until FROM user_mgmt.accounts WHERE id = %s", self.alice))
+        if self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL"):
+            self.admin_calls_under_planted_search_path()
 
         # Control: the shadows do fire when the caller's own code resolves to them.
         self.app_q("SET search_path = um_app_schema, pg_catalog")
@@ -543,6 +891,118 @@ class HijackTest(Base):
         advanced, rows, notices = self.fired()
         self.assertTrue(advanced and rows == 2 and len(notices) == 2,
                         "the control did not fire: %r" % ((advanced, rows, notices),))
+
+
+class SessionTest(Base):
+    """1.4: what um_app can do with sessions -- only to sessions whose
+    tokens it holds."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.has_sessions():
+            self.skipTest("the installed version has no sessions")
+
+    def has_sessions(self):
+        return self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL")
+
+    def sign_in(self, conn, username, password=PW):
+        """(access, refresh, session id) from sign_in on conn."""
+        return self.row_on(conn, "SELECT access_token, refresh_token, session_id::text "
+                                 "FROM user_mgmt.sign_in(%s, %s)", username, password)
+
+    def live(self, sid):
+        return self.su_q("SELECT revoked_at IS NULL FROM user_mgmt.sessions WHERE id = %s", sid)
+
+    def test_public_session_api_works(self):
+        # um_app has no grant but sign_up: the session API is PUBLIC's
+        access, refresh, sid = self.sign_in(self.app, "lp_alice")
+        c = self.app_q("SELECT user_mgmt.verify_token(%s)", access)
+        self.assertEqual((c["sub"], c["role"], c["sid"]), (str(self.alice), "USER", sid))
+        access2, refresh2, sid2 = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                               "FROM user_mgmt.refresh(%s)", refresh)
+        self.assertEqual(sid2, sid)
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (access2,))
+            cur.execute("SELECT user_mgmt.current_session_id()::text")
+            self.assertEqual(cur.fetchone()[0], sid)
+            cur.execute("SELECT user_mgmt.logout()")
+            self.assertIs(cur.fetchone()[0], True)
+            cur.execute("COMMIT")
+        self.assertIs(self.live(sid), False)
+        access, refresh, sid = self.sign_in(self.app, "lp_alice")
+        self.assertIs(self.app_q("SELECT user_mgmt.logout(%s)", access), True)
+        access, refresh, sid = self.sign_in(self.app, "lp_alice")
+        self.assertIs(self.app_q("SELECT user_mgmt.logout(%s)", refresh), True)
+        access, refresh, sid = self.sign_in(self.app, "lp_alice")
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (access,))
+            cur.execute("SELECT user_mgmt.logout_all()")
+            self.assertGreaterEqual(cur.fetchone()[0], 1)
+            cur.execute("COMMIT")
+        self.assertIs(self.live(sid), False)
+
+    def test_cannot_end_another_users_session(self):
+        """um_app holds its own session's tokens (alice's) and knows bob's
+        session id and user id (neither is a secret); bob's tokens are the
+        superuser's only.  Nothing um_app can send ends bob's session."""
+        bob = self.su_q("SELECT id FROM user_mgmt.users WHERE username = 'lp_bob'")
+        bob_access, bob_refresh, bob_sid = self.sign_in(self.su, "lp_bob")
+        access, refresh, sid = self.sign_in(self.app, "lp_alice")
+        events = self.su_q("SELECT count(*) FROM user_mgmt.auth_events WHERE user_id = %s "
+                           "AND event IN ('session_revoked', 'refresh_token_reused')", bob)
+        kid = self.current_kid()
+        t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
+        bob_claims = {"sub": str(bob), "username": "lp_bob", "role": "USER", "sid": bob_sid,
+                      "iat": t, "exp": t + 600}
+        sid_bytes = uuid.UUID(bob_sid).bytes
+        guesses = [bob_sid, bob_sid.replace("-", ""), b64url(sid_bytes), b64url(sid_bytes * 2)[:43],
+                   b64url(hashlib.sha256(sid_bytes).digest()), b64url(hashlib.sha256(bob_sid.encode()).digest()),
+                   str(bob), "lp_bob"]
+        forged = [
+            tampered(access, sid=bob_sid),                       # alice's signature, bob's session
+            tampered(access, sid=bob_sid, sub=str(bob)),
+            tampered(bob_access.rsplit(".", 1)[0] + "." + access.rsplit(".", 1)[1]),  # bob's claims, alice's signature
+            jwt.encode(bob_claims, b"not the key, but 32 bytes long!!", algorithm="HS256", headers={"kid": kid}),
+            jwt.encode(bob_claims, EVIL_SECRET, algorithm="HS512", headers={"kid": kid}),
+            unsigned(bob_claims),
+        ]
+        for g in guesses:
+            with self.subTest(logout=g):
+                self.assertAppSqlState("28000", "SELECT user_mgmt.logout(%s)", g)
+            with self.subTest(refresh=g):
+                self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", g)
+        for f in forged:
+            for query in ("SELECT user_mgmt.logout(%s)", "SELECT user_mgmt.set_session_token(%s)",
+                          "SELECT user_mgmt.verify_token(%s)"):
+                with self.subTest(query=query, token=f):
+                    self.assertAppSqlState("28000", query, f)
+        # the administrative ways
+        self.assertAppSqlState("42501", "SELECT user_mgmt.revoke_session(%s)", bob_sid)
+        self.assertAppSqlState("42501", "SELECT user_mgmt.logout_all(%s)", bob)
+        # its own claims reach its own user's sessions only
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (access,))
+            cur.execute("SELECT user_mgmt.logout_all()")
+            cur.execute("COMMIT")
+        self.assertIs(self.live(sid), False)
+        # logout() without claims, and with a failed set_session_token
+        self.assertAppSqlState("28000", "SELECT user_mgmt.logout()")
+        self.assertAppSqlState("28000", "SELECT user_mgmt.logout_all()")
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            with self.assertRaises(psycopg2.Error):
+                cur.execute("SELECT user_mgmt.set_session_token(%s)", (forged[0],))
+            cur.execute("ROLLBACK")
+        self.assertIs(self.live(bob_sid), True, "um_app ended bob's session")
+        self.assertEqual(self.su_q("SELECT user_mgmt.verify_token(%s) ->> 'sid'", bob_access), bob_sid)
+        self.assertEqual(self.su_q("SELECT count(*) FROM user_mgmt.auth_events WHERE user_id = %s "
+                                   "AND event IN ('session_revoked', 'refresh_token_reused')", bob), events)
+        # and bob's refresh token still works, once (it was never presented)
+        self.assertEqual(self.row_on(self.su, "SELECT session_id::text FROM user_mgmt.refresh(%s)", bob_refresh)[0],
+                         bob_sid)
 
 
 class SignUpTest(Base):
@@ -594,6 +1054,99 @@ class SignUpTest(Base):
         uid2 = self.app_q("SELECT user_mgmt.sign_up('ADMIN', %s, 'ADMIN')", PW)
         self.assertEqual(self.su_q("SELECT role::text FROM user_mgmt.users WHERE id = %s", uid2), "USER")
         self.assertEqual(self.admins(), admins, "um_app made an account with another role")
+
+    def test_no_admin_token_through_sessions(self):
+        """1.4: sign_in, refresh, logout and crafted tokens give a signed-up
+        account no other role either."""
+        if not self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL"):
+            self.skipTest("the installed version has no sessions")
+        admins = self.admins()
+        tag = uuid.uuid4().hex[:6]
+        name = "lp_s_" + tag
+        uid = self.app_q("SELECT user_mgmt.sign_up(%s, %s, 'Signed Up')", name, PW)
+        access, refresh, sid = self.row_on(self.app, "SELECT access_token, refresh_token, session_id::text "
+                                                     "FROM user_mgmt.sign_in(%s, %s, 'ADMIN', '127.0.0.1')",
+                                           name, PW)
+        seen = [access]
+        for _ in range(3):
+            access, refresh, _sid = self.row_on(self.app, "SELECT access_token, refresh_token, session_id::text "
+                                                          "FROM user_mgmt.refresh(%s)", refresh)
+            seen.append(access)
+        for tok in seen:
+            c = self.app_q("SELECT user_mgmt.verify_token(%s)", tok)
+            self.assertEqual((c["sub"], c["role"], c["sid"]), (str(uid), "USER", sid))
+        with self.app.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT user_mgmt.set_session_token(%s)", (access,))
+            cur.execute("SELECT user_mgmt.current_user_role()::text")
+            self.assertEqual(cur.fetchone()[0], "USER")
+            cur.execute("ROLLBACK")
+
+        # an administrator's live session that um_app knows the id of only
+        boss = "lp_boss_" + tag
+        boss_id = self.su_q("SELECT user_mgmt.create_user(%s, %s, 'Boss', 'ADMIN')", boss, PW2)
+        _, _, boss_sid = self.row_on(self.su, "SELECT access_token, refresh_token, session_id::text "
+                                              "FROM user_mgmt.sign_in(%s, %s)", boss, PW2)
+        kid = self.current_kid()
+        t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
+        admin_claims = [{"sub": str(uid), "username": name, "role": "ADMIN", "sid": sid, "iat": t, "exp": t + 600},
+                        {"sub": str(boss_id), "username": boss, "role": "ADMIN", "sid": boss_sid,
+                         "iat": t, "exp": t + 600}]
+        crafted = [tampered(access, role="ADMIN"),
+                   tampered(access, role="ADMIN", sub=str(boss_id), sid=boss_sid)]
+        for c in admin_claims:
+            crafted += [jwt.encode(c, b"a guess at the key, 32 bytes...!", algorithm="HS256", headers={"kid": kid}),
+                        jwt.encode(c, EVIL_SECRET, algorithm="HS256", headers={"kid": EVIL_KID}),
+                        jwt.encode(c, EVIL_SECRET, algorithm="HS256"),
+                        unsigned(c)]
+        for tok in crafted:
+            for query in ("SELECT user_mgmt.verify_token(%s)", "SELECT user_mgmt.set_session_token(%s)",
+                          "SELECT user_mgmt.logout(%s)", "SELECT * FROM user_mgmt.refresh(%s)"):
+                with self.subTest(query=query, token=tok):
+                    self.assertAppSqlState("28000", query, tok)
+        # the boss's session by what is not its refresh token
+        sid_bytes = uuid.UUID(boss_sid).bytes
+        for guess in (boss_sid, b64url(hashlib.sha256(sid_bytes).digest()), refresh[:-1] + "A",
+                      b64url(sid_bytes * 2)[:43]):
+            with self.subTest(refresh=guess):
+                self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", guess)
+        # the boss's name, in another case, with um_app's password
+        self.assertAppSqlState("28P01", "SELECT * FROM user_mgmt.sign_in(%s, %s)", boss.upper(), PW)
+        self.assertAppSqlState("23505", "SELECT user_mgmt.sign_up(%s, %s, 'Boss')", boss.upper(), PW)
+        # a username that is a JSON fragment stays the username
+        inj = 'x","role":"ADMIN'
+        try:
+            inj_id = self.app_q("SELECT user_mgmt.sign_up(%s, %s, 'Injected')", inj, PW)
+        except psycopg2.Error as e:
+            self.assertEqual(e.pgcode, "22023", str(e))
+        else:
+            a = self.row_on(self.app, "SELECT access_token FROM user_mgmt.sign_in(%s, %s)", inj, PW)[0]
+            c = self.app_q("SELECT user_mgmt.verify_token(%s)", a)
+            self.assertEqual((c["sub"], c["username"], c["role"]), (str(inj_id), inj, "USER"))
+            self.assertEqual(jwt.decode(a, options={"verify_signature": False})["role"], "USER")
+            with self.app.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute("SELECT user_mgmt.set_session_token(%s)", (a,))
+                cur.execute("SELECT user_mgmt.current_user_role()::text")
+                self.assertEqual(cur.fetchone()[0], "USER")
+                cur.execute("ROLLBACK")
+
+        # an ADMIN demoted: its refresh token gives no ADMIN token any more
+        demoted = "lp_demoted_" + tag
+        demoted_id = self.su_q("SELECT user_mgmt.create_user(%s, %s, 'Demoted', 'ADMIN')", demoted, PW)
+        d_access, d_refresh, _ = self.row_on(self.app, "SELECT access_token, refresh_token, session_id::text "
+                                                       "FROM user_mgmt.sign_in(%s, %s)", demoted, PW)
+        self.assertEqual(self.app_q("SELECT user_mgmt.verify_token(%s) ->> 'role'", d_access), "ADMIN")
+        self.su_q("SELECT user_mgmt.set_role(%s, 'USER')", demoted_id)
+        e = self.assertAppSqlState("28000", "SELECT * FROM user_mgmt.refresh(%s)", d_refresh)
+        self.assertEqual(e.diag.message_primary, "token's session has been revoked")
+        self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", d_access)
+        self.assertAppSqlState("28000", "SELECT user_mgmt.set_session_token(%s)", d_access)
+        d_access = self.row_on(self.app, "SELECT access_token FROM user_mgmt.sign_in(%s, %s)", demoted, PW)[0]
+        self.assertEqual(self.app_q("SELECT user_mgmt.verify_token(%s) ->> 'role'", d_access), "USER")
+
+        self.assertEqual(self.admins(), admins + 1, "only the superuser's boss is a new non-USER account")
+        self.assertEqual(self.su_q("SELECT role::text FROM user_mgmt.users WHERE id = %s", uid), "USER")
 
 
 class InstallPrivilegeTest(Base):

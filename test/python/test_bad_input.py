@@ -6,13 +6,25 @@ is covered without editing this file) and each of its arguments, the
 argument takes every bad value of its type while the others keep a
 plausible one: NULL, empty and blank strings, 10 MB strings (made on the
 server), control and multibyte characters, hash- and token-shaped junk,
-out-of-range and extreme numbers, extreme intervals.  Each call runs in a
-transaction of its own that is rolled back, as a superuser (the widest
-access), with a statement_timeout.
+out-of-range and extreme numbers, extreme intervals; since 1.4 also
+refresh-token-shaped junk, live access and refresh tokens and a used
+refresh token, session ids that name nothing (all zeros, all ones, random)
+or a live or revoked session, odd addresses ('::', '255.255.255.255/0')
+and hashes of the wrong length; a function without arguments is called
+once more after set_session_token() of a live session's token.  Each call
+runs in a transaction of its own that is rolled back, as a superuser (the
+widest access), with a statement_timeout; the lockout is off, so that the
+good username and password always log in and the bad values of the
+arguments after them (sign_in's user agent and address) reach the session
+code.  (Session changes are committed by the login writer whatever the
+caller does: those calls really open, refresh and end sessions.)
 
 Each call must end in a result or an error whose SQLSTATE is one a caller
-can expect (classes 22, 23, 28, 55, and 57014, P0002, 53400); never an
-internal error, a crash or a lost connection.  Afterwards the server log
+can expect (classes 22, 23, 28, 55 -- 28000 for tokens and refresh tokens,
+28P01, 22004, 22023, 55P03, 55000 -- and 57014, P0002, 53400); never an
+internal error, a crash or a lost connection.  25006 is not accepted: this
+is a primary, where sessions can be changed even in a read-only
+transaction.  Afterwards the server log
 shows no crash, and a second pass over everything leaves the backend's
 memory where the first left it (no growth across passes).
 
@@ -41,12 +53,28 @@ ALLOWED_CODES = ("57014", "P0002", "53400")
 # growth of the backend's resident memory allowed between two passes
 GROWTH_LIMIT_KB = 32 * 1024
 
+# (1.4) A session of a user of its own, whose password no bad value ever
+# guesses wrong, so that its credentials stay live whatever the other calls do.
+TOKEN_OWNER = ("um_token_owner", "token owner password")
+SIGN_IN = "user_mgmt.sign_in('%s', '%s')" % TOKEN_OWNER
+
 # SQL expressions per argument type: (a plausible value, the bad ones)
 TEXT_BAD = [
     "NULL", "''", "'   '", "repeat('x', %d)" % TEN_MB, "repeat('я', %d)" % (TEN_MB // 2),
     "E'\\x01\\x02\\x1f'", "repeat('€', 100)", "convert_from('\\xe9ff'::bytea, 'LATIN1')",
     "'$2b$04$' || repeat('.', 53)", "'$2b$99$' || repeat('a', 53)", "'a.b.c'",
     "'eyJhbGciOiJub25lIn0.e30.'", "'...'", "E'\\\\'", "'''; SELECT 1; --'",
+    # refresh-token-shaped (1.4): 43 base64url characters that name no
+    # token, one too many or too few, padding, a dot (the access-token path
+    # of logout), characters outside base64url
+    "repeat('A', 43)", "repeat('_', 43)", "repeat('A', 44)", "repeat('A', 42)",
+    "repeat('A', 42) || '='", "repeat('A', 42) || '.'", "repeat('+', 43)", "repeat('я', 43)",
+    # live credentials of the user (1.4): an access token, a refresh token,
+    # and a refresh token already used once
+    "(%s).access_token" % SIGN_IN,
+    "(%s).refresh_token" % SIGN_IN,
+    "(SELECT s.refresh_token FROM %s AS s, " % SIGN_IN +
+    "LATERAL user_mgmt.refresh(s.refresh_token) AS r)",
 ]
 VALUES = {
     "text": ("'olga_pass_1234'", TEXT_BAD),  # a valid username and password both
@@ -55,7 +83,20 @@ VALUES = {
     "boolean": ("true", ["NULL", "false"]),
     "interval": ("'1 hour'", ["NULL", "'0'", "'-1 day'", "'178000000 years'", "'-178000000 years'",
                               "'0.000001 seconds'"]),
-    "inet": ("'127.0.0.1'", ["NULL", "'::'", "'255.255.255.255'"]),
+    "inet": ("'127.0.0.1'", ["NULL", "'::'", "'255.255.255.255'", "'255.255.255.255/0'", "'0.0.0.0/0'",
+                             "'::/0'", "'::ffff:10.0.0.1/128'", "'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'"]),
+    # (1.4) session ids: valid ones that name no session (the good value,
+    # all zeros, all ones, a random one), a live session's, a revoked one's
+    "uuid": ("'6f0c6b2e-8a51-4f5e-9d6b-0a1b2c3d4e5f'",
+             ["NULL", "'00000000-0000-0000-0000-000000000000'", "'ffffffff-ffff-ffff-ffff-ffffffffffff'",
+              "gen_random_uuid()",
+              "(%s).session_id" % SIGN_IN,
+              "(SELECT id FROM user_mgmt.sessions WHERE revoked_at IS NOT NULL LIMIT 1)"]),
+    # (1.4) the refresh token hashes the login writer's functions take: the
+    # right length (32 bytes) naming nothing, and wrong lengths
+    "bytea": ("sha256('x')", ["NULL", "''::bytea", "'\\x00'::bytea", "decode(repeat('ff', 33), 'hex')",
+                              "decode(repeat('00', 32), 'hex')",
+                              "convert_to(repeat('x', %d), 'UTF8')" % TEN_MB]),
     "user_mgmt.role": ("'USER'", ["NULL", "'ADMIN'"]),
     "aclitem[]": ("'{}'", ["NULL"]),
 }
@@ -76,10 +117,20 @@ def functions(conn):
         return cur.fetchall()
 
 
+LIVE_ACCESS_TOKEN = "(%s).access_token" % SIGN_IN
+
+
+def needs_sessions(value):
+    """A value made with 1.4's sessions (left out for older versions)."""
+    return "user_mgmt.sign_in" in value or "user_mgmt.sessions" in value
+
+
 def calls(funcs):
     """(label, SQL) for every function and every bad value of every argument;
-    a function without arguments is called once."""
+    a function without arguments is called once (and, with sessions, once
+    more after set_session_token of a live session's token)."""
     out = []
+    has_sessions = any(sig.startswith("user_mgmt.sign_in(") for sig, _ in funcs)
     for sig, types in funcs:
         name = sig.split("(")[0]
         for t in types:
@@ -88,8 +139,15 @@ def calls(funcs):
         good = [VALUES[t][0] for t in types]
         if not types:
             out.append((sig, "SELECT %s()" % name))
+            if has_sessions:
+                # (1.4) and again with the claims of a live session in the
+                # transaction (logout(), logout_all(), current_session_id())
+                out.append(("%s, after set_session_token" % sig,
+                            "SELECT user_mgmt.set_session_token(%s); SELECT %s()" % (LIVE_ACCESS_TOKEN, name)))
         for i, t in enumerate(types):
             for bad in VALUES[t][1]:
+                if needs_sessions(bad) and not has_sessions:
+                    continue
                 args = list(good)
                 args[i] = bad
                 casts = ", ".join("(%s)::%s" % (a, ty) for a, ty in zip(args, types))
@@ -115,7 +173,14 @@ class BadInputTest(unittest.TestCase):
         cls.conn.autocommit = True
         with cls.conn.cursor() as cur:
             cur.execute("SET user_mgmt.bcrypt_cost = 4")
+            # No lockout: the bad passwords would lock olga_pass_1234 out at
+            # once, and then no call with the good username and password
+            # would get past the password check (sign_in's user agent and
+            # address would never reach the session code).  The locked path
+            # is test_lockout_guarantees.py's.
+            cur.execute("SET user_mgmt.max_failed_logins = 0")
             cur.execute("SELECT user_mgmt.create_user('olga_pass_1234', 'olga_pass_1234', 'Ольга')")
+            cur.execute("SELECT user_mgmt.create_user(%s, %s, 'Token Owner')", TOKEN_OWNER)
             cur.execute("SELECT pg_backend_pid()")
             cls.pid = cur.fetchone()[0]
         cls.conn.autocommit = False

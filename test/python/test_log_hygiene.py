@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""No password and no bcrypt hash in the server log or in an error (1.3).
+"""No password, no refresh token and no bcrypt hash in the server log or in
+an error (1.3; refresh tokens since 1.4).
 
 Every function that takes a password runs inside a "secret scope": an error
 raised there is logged without the STATEMENT and CONTEXT lines (which hold
@@ -18,6 +19,15 @@ backend.  Control cases show that an ordinary error of the same session does
 put the interpolated text (psycopg2) or the bind parameters (asyncpg) into
 the log, so the absence is the extension's doing.
 
+Refresh tokens (1.4) are secrets too: refresh() with a used, revoked,
+unknown or malformed refresh token, logout() with an unknown or malformed
+one, refresh() in a DO block, a transaction, or beside an uncommitted
+account change (55P03), through psycopg2 and through asyncpg, leave neither
+the token nor a STATEMENT or CONTEXT line in the log, and the error the
+client gets does not show the token; successful calls log nothing.  Their
+own controls show that a refresh token in an ordinary failing statement is
+logged.
+
 The limitations the README states are tests too (their names start with
 test_limitation_): with log_statement = 'all' the statement, password
 included, IS logged.
@@ -28,6 +38,7 @@ whose log file must be readable, and shared_preload_libraries = 'user_mgmt').
 """
 
 import asyncio
+import base64
 import os
 import re
 import sys
@@ -294,7 +305,7 @@ class PsycopgLoginTest(Base):
         self.assertLogClean(text, self.pid, LOGIN_ERROR, [old, new])
 
 
-class AsyncpgLoginTest(Base):
+class AsyncpgHelpers:
     """asyncpg sends parameters separately (extended protocol, prepared
     statements); log_parameter_max_length_on_error = -1 would put them into
     the CONTEXT line of a logged error."""
@@ -343,6 +354,10 @@ class AsyncpgLoginTest(Base):
             self.assertNotIn("Failing row contains", value)
             for s in secrets:
                 self.assertNotIn(s, value, "the secret in the error's %s: %r" % (field, value))
+
+
+class AsyncpgLoginTest(AsyncpgHelpers, Base):
+    """Logins and password functions through asyncpg's bind parameters."""
 
     def test_control_an_ordinary_error_logs_the_bind_parameters(self):
         async def go():
@@ -415,6 +430,180 @@ class AsyncpgLoginTest(Base):
                         e, text = await self.alogged_error(conn, code, query, *args)
                         self.assertAsyncErrorClean(e, secrets)
                         self.assertLogClean(text, pid, e.message, secrets)
+            finally:
+                await conn.close()
+        self.run_async(go())
+
+
+# --- refresh tokens (1.4) -----------------------------------------------------
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+class RefreshTokenBase(Base):
+    """Refresh tokens are secrets like passwords: refresh() and logout() run
+    in a secret scope, so that no error of theirs logs the statement (the
+    token interpolated by psycopg2) or the bind parameters (asyncpg)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.q_on(cls.conn, "SELECT to_regprocedure('user_mgmt.refresh(text)') IS NULL"):
+            raise unittest.SkipTest("the installed version has no refresh tokens")
+
+    def session(self):
+        """A fresh user's new session: (access token, refresh token)."""
+        uid, name, pw = self.new_user(prefix="r")
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT access_token, refresh_token FROM user_mgmt.sign_in(%s, %s)", (name, pw))
+            return cur.fetchone()
+
+    def refreshed(self, token):
+        """refresh(token): the new refresh token (token is used up)."""
+        return self.q("SELECT refresh_token FROM user_mgmt.refresh(%s)", token)
+
+    def cases(self):
+        """(what, SQLSTATE, message, function, token, the secrets it shows):
+        every error of refresh() and logout() that a refresh token, or
+        something shaped like one, can cause."""
+        out = []
+        _, used = self.session()
+        nxt = self.refreshed(used)
+        out.append(("refresh: a used refresh token (reuse)", "28000", "refresh token has already been used",
+                    "refresh", used, [used, nxt]))
+        out.append(("refresh: the next one, its session revoked by the reuse", "28000",
+                    "token's session has been revoked", "refresh", nxt, [used, nxt]))
+        _, out_token = self.session()
+        self.q("SELECT user_mgmt.logout(%s)", out_token)
+        out.append(("refresh: a logged-out session's refresh token", "28000",
+                    "token's session has been revoked", "refresh", out_token, [out_token]))
+        unknown = b64url(os.urandom(32))
+        out.append(("refresh: an unknown refresh token", "28000", "invalid refresh token",
+                    "refresh", unknown, [unknown]))
+        out.append(("logout: an unknown refresh token", "28000", "invalid refresh token",
+                    "logout", unknown, [unknown]))
+        _, live = self.session()
+        for what, garbage in (("one character more", live + "A"), ("one character less", live[:-1]),
+                              ("a character outside base64url", live[:20] + "!" + live[21:]),
+                              ("padded", live + "="), ("with spaces", " " + live + " ")):
+            out.append(("refresh: a live refresh token, %s" % what, "28000", "invalid refresh token",
+                        "refresh", garbage, [live, live[:40]]))
+            out.append(("logout: a live refresh token, %s" % what, "28000", "invalid token",
+                        "logout", garbage, [live, live[:40]]))
+        dotted = live[:21] + "." + live[22:]
+        out.append(("logout: a live refresh token with a dot (read as an access token)", "28000",
+                    "malformed token", "logout", dotted, [live[:21], live[22:]]))
+        return out
+
+
+class PsycopgRefreshTokenTest(RefreshTokenBase):
+    """psycopg2: the token is part of the SQL text."""
+
+    def test_control_an_ordinary_error_logs_a_refresh_token(self):
+        # A live refresh token in an ordinary failing statement IS logged:
+        # what the other tests would see if the extension did not hide it.
+        _, live = self.session()
+        e, text = self.logged_error("22012", "SELECT length(%s) / 0", live)
+        self.assertIn(live, text, "an ordinary error's STATEMENT line is not in the log:\n" + text)
+        self.assertTrue(any(x["pid"] == self.pid and x["level"] == "STATEMENT" and live in x["msg"]
+                            for x in entries(text)), text)
+
+    def test_refresh_and_logout_errors_leave_no_refresh_token_in_the_log(self):
+        for what, code, message, fn, token, secrets in self.cases():
+            with self.subTest(case=what):
+                query = ("SELECT * FROM user_mgmt.refresh(%s)" if fn == "refresh"
+                         else "SELECT user_mgmt.logout(%s)")
+                e, text = self.logged_error(code, query, token)
+                self.assertEqual(e.diag.message_primary, message)
+                self.assertClientErrorClean(e, secrets)
+                self.assertLogClean(text, self.pid, message, secrets)
+
+    def test_refresh_in_a_do_block_and_a_transaction(self):
+        _, used = self.session()
+        nxt = self.refreshed(used)
+        e, text = self.logged_error("28000", "DO $$BEGIN PERFORM user_mgmt.refresh('%s'); END$$" % used)
+        self.assertLogClean(text, self.pid, "refresh token has already been used", [used, nxt])
+        unknown = b64url(os.urandom(32))
+        start = LOG.size()
+        self.execute("BEGIN")
+        try:
+            with self.assertRaises(psycopg2.Error) as ctx:
+                self.q("SELECT * FROM user_mgmt.refresh(%s)", unknown)
+            self.assertEqual(ctx.exception.pgcode, "28000")
+        finally:
+            self.execute("ROLLBACK")
+        marker = uuid.uuid4().hex
+        self.execute(marker_sql(marker))
+        self.assertLogClean(LOG.until(start, marker), self.pid, "invalid refresh token", [unknown])
+
+    def test_refresh_of_a_session_being_changed(self):
+        # 55P03: the account's change (which ends its sessions) has not
+        # committed; the refresh token stays out of the log all the same.
+        uid, name, pw = self.new_user(prefix="b")
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT refresh_token FROM user_mgmt.sign_in(%s, %s)", (name, pw))
+            live = cur.fetchone()[0]
+        other = tap.connect(DB)
+        try:
+            with other.cursor() as cur:
+                cur.execute("SELECT user_mgmt.set_role(%s, 'CASHIER')", (uid,))  # in an open transaction
+            e, text = self.logged_error("55P03", "SELECT * FROM user_mgmt.refresh(%s)", live)
+            self.assertClientErrorClean(e, [live])
+            self.assertLogClean(text, self.pid, e.diag.message_primary, [live])
+        finally:
+            other.rollback()
+            other.close()
+
+    def test_successful_calls_write_nothing(self):
+        access, live = self.session()
+        e, text = self.logged(lambda: self.q("SELECT refresh_token FROM user_mgmt.refresh(%s)", live))
+        self.assertIsNone(e)
+        nxt = self.q("SELECT refresh_token FROM user_mgmt.refresh(%s)",
+                     self.q("SELECT refresh_token FROM user_mgmt.sign_in(%s, %s)", *self.new_user()[1:]))
+        e, text2 = self.logged(lambda: self.q("SELECT user_mgmt.logout(%s)", nxt))
+        self.assertIsNone(e)
+        for t in (text, text2):
+            self.assertNotIn(live, t)
+            self.assertNotIn(nxt, t)
+            self.assertEqual([x for x in entries(t) if x["pid"] == self.pid and x["level"] != "WARNING"],
+                             [], t)
+
+
+class AsyncpgRefreshTokenTest(AsyncpgHelpers, RefreshTokenBase):
+    """asyncpg: the token is a bind parameter, and
+    log_parameter_max_length_on_error = -1."""
+
+    def test_control_an_ordinary_error_logs_a_bound_refresh_token(self):
+        _, live = self.session()
+
+        async def go():
+            conn, pid = await self.aconnect()
+            try:
+                e, text = await self.alogged_error(conn, "22012", "SELECT length($1::text) / 0", live)
+                self.assertIn(live, text, "log_parameter_max_length_on_error = -1 logged no parameter:\n" + text)
+                self.assertTrue(any(x["pid"] == pid and x["level"] == "CONTEXT" and live in x["msg"]
+                                    for x in entries(text)), text)
+            finally:
+                await conn.close()
+        self.run_async(go())
+
+    def test_refresh_and_logout_errors_leave_no_bind_parameter_in_the_log(self):
+        cases = self.cases()
+
+        async def go():
+            conn, pid = await self.aconnect()
+            try:
+                for what, code, message, fn, token, secrets in cases:
+                    query = ("SELECT access_token FROM user_mgmt.refresh($1)" if fn == "refresh"
+                             else "SELECT user_mgmt.logout($1)")
+                    # twice: prepared, then the cached statement again
+                    for attempt in (1, 2):
+                        with self.subTest(case=what, attempt=attempt):
+                            e, text = await self.alogged_error(conn, code, query, token)
+                            self.assertEqual(e.message, message)
+                            self.assertAsyncErrorClean(e, secrets)
+                            self.assertLogClean(text, pid, message, secrets)
             finally:
                 await conn.close()
         self.run_async(go())

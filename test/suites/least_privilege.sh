@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Least-privilege suite of user_mgmt (TAP): a real non-superuser login role
-# (um_app, granted EXECUTE on sign_up only) uses the public API, is
-# refused hashes, keys and the administrative functions (42501), and cannot
-# hijack the SECURITY DEFINER functions with shadowing functions, operators
-# or tables in its own schema, public or pg_temp.  The tests themselves are
+# (um_app, granted EXECUTE on sign_up only) uses the public API (1.4: the
+# session functions too), is refused hashes, keys, sessions, refresh tokens
+# and the administrative functions (42501), cannot end another user's
+# session or get an ADMIN token, and cannot hijack the SECURITY DEFINER
+# functions with shadowing functions, operators or tables in its own
+# schema, public or pg_temp.  The tests themselves are
 # in test/python/least_privilege.py.
 #
 # Needs PGHOST/PGPORT/PGUSER of a superuser on a running PostgreSQL 15

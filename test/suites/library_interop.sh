@@ -64,39 +64,91 @@ for pw in "${passwords[@]}"; do
 	[[ $r == "true,false" ]]; ok $? "our hash ($label) verifies in PHP password_verify, a wrong password does not" "$h -> $r"
 done
 
-# Tokens: jsonwebtoken against verify_token and issue_token, with the
-# exported key.
+# Tokens: jsonwebtoken against verify_token, issue_token, login and sign_in,
+# with the exported key.  Since 1.4 every token names a live session (sid):
+# Node verifies ours (which carry it), and a token Node signs verifies here
+# only when it carries the sid of a live session of its sub.
 secret=$(sql "SELECT encode(user_mgmt.export_signing_key(), 'hex')")
-kid=$(sql "SELECT kid FROM user_mgmt.signing_keys")
+kid=$(sql "SELECT kid FROM user_mgmt.signing_keys WHERE retired_at IS NULL")
 uid=$(sql "SET user_mgmt.bcrypt_cost = 4; SELECT user_mgmt.create_user('interop', 'interop password', 'Интероп', 'CASHIER')")
+uid2=$(sql "SET user_mgmt.bcrypt_cost = 4; SELECT user_mgmt.create_user('interop2', 'interop password', 'Other')")
 now=$(date +%s)
+claim() {	# claim <claims-json> <name>: one claim, as text
+	sql "SELECT :'c'::jsonb ->> :'k'" "c=$1" "k=$2"
+}
+uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 token=$(sql "SELECT user_mgmt.issue_token($uid)")
 claims=$(node_lib verify "$secret" "$token")
+sid=$(claim "$claims" sid)
 r=$(sql "SELECT (:'claims'::jsonb ->> 'sub') = '$uid' AND (:'claims'::jsonb ->> 'role') = 'CASHIER'" "claims=$claims")
-[[ $r == t ]]; ok $? "jsonwebtoken verifies our token and reads its claims" "$claims"
+[[ $r == t && $sid =~ $uuid_re ]]; ok $? "jsonwebtoken verifies our issue_token token and reads its claims, sid included" "$claims"
 
-token=$(node_lib sign "$secret" "$kid" "{\"sub\":\"$uid\",\"role\":\"CASHIER\",\"exp\":$((now + 60)),\"iat\":$now}")
-r=$(sql "SELECT user_mgmt.verify_token(:'t') ->> 'role'" "t=$token")
-[[ $r == CASHIER ]]; ok $? "verify_token accepts a token signed by jsonwebtoken" "$r"
+token=$(sql "SELECT user_mgmt.login('interop', 'interop password')")
+claims=$(node_lib verify "$secret" "$token")
+sid=$(claim "$claims" sid)
+sub=$(claim "$claims" sub)
+r=$(sql "SELECT user_mgmt.verify_token(:'t') ->> 'sid'" "t=$token")
+[[ $sub == "$uid" && $sid =~ $uuid_re && $r == "$sid" ]]
+ok $? "jsonwebtoken verifies our login() token; its sid is the session verify_token names" "$claims / $r"
+
+pair=$(sql "SELECT access_token || ' ' || refresh_token FROM user_mgmt.sign_in('interop', 'interop password')")
+access=${pair% *}
+refresh=${pair#* }
+claims=$(node_lib verify "$secret" "$access")
+r=$(sql "SELECT session_id || ' ' || access_token FROM user_mgmt.refresh(:'r')" "r=$refresh")
+claims2=$(node_lib verify "$secret" "${r#* }")
+[[ $(claim "$claims" sid) =~ $uuid_re && $(claim "$claims" sid) == "${r%% *}" && $(claim "$claims2" sid) == "${r%% *}" ]]
+ok $? "jsonwebtoken verifies the access tokens of sign_in and refresh, both of the same session" "$claims / $claims2"
+
+# Node signs tokens of its own, with the sid (and sub) of the live session
+# that the login() token above opened.
+node_sign() {	# node_sign <claims-json> [alg] [secret-hex]
+	node_lib sign "${3:-$secret}" "$kid" "$1" "${2:-HS256}"
+}
+token=$(node_sign "{\"sub\":\"$uid\",\"role\":\"CASHIER\",\"sid\":\"$sid\",\"exp\":$((now + 60)),\"iat\":$now}")
+r=$(sql "SELECT (v ->> 'role') || ' ' || (v ->> 'sid') FROM user_mgmt.verify_token(:'t') AS v" "t=$token")
+[[ $r == "CASHIER $sid" ]]; ok $? "verify_token accepts a token signed by jsonwebtoken with the sid of a live session" "$r"$'\n'"token: $token"
+r=$(sql "BEGIN; SELECT user_mgmt.set_session_token(:'t') IS NOT NULL; SELECT user_mgmt.current_user_id() || ' ' || user_mgmt.current_session_id(); COMMIT" "t=$token" | sed -n 2p)
+[[ $r == "$uid $sid" ]]; ok $? "set_session_token accepts it: current_user_id() and current_session_id() are its sub and sid" "$r"
 
 reject() {	# reject <expected message> <token> <description>
 	local r
 	r=$(sql "SELECT user_mgmt.verify_token(:'t')" "t=$2")
-	[[ $r == *"$1"* ]]; ok $? "$3" "$r"
+	[[ $r == *"ERROR:  $1"* ]]; ok $? "$3" "$r"$'\n'"token: $2"
 }
+reject "token has no session" \
+	"$(node_sign "{\"sub\":\"$uid\",\"role\":\"CASHIER\",\"exp\":$((now + 60)),\"iat\":$now}")" \
+	"verify_token rejects a jsonwebtoken token (right key, live user) without a sid"
+reject "malformed token" \
+	"$(node_sign "{\"sub\":\"$uid\",\"role\":\"CASHIER\",\"sid\":\"not-a-uuid\",\"exp\":$((now + 60))}")" \
+	"verify_token rejects a jsonwebtoken token whose sid is no uuid"
+reject "token's session does not exist" \
+	"$(node_sign "{\"sub\":\"$uid\",\"role\":\"CASHIER\",\"sid\":\"$(cat /proc/sys/kernel/random/uuid)\",\"exp\":$((now + 60))}")" \
+	"verify_token rejects a jsonwebtoken token whose sid names no session"
+reject "token does not match its session" \
+	"$(node_sign "{\"sub\":\"$uid2\",\"role\":\"ADMIN\",\"sid\":\"$sid\",\"exp\":$((now + 60))}")" \
+	"verify_token rejects a jsonwebtoken token with the live sid of another user's session"
 reject "unsupported token algorithm" \
-	"$(node_lib sign "$secret" "$kid" "{\"sub\":\"1\",\"exp\":$((now + 60))}" HS512)" \
+	"$(node_sign "{\"sub\":\"$uid\",\"sid\":\"$sid\",\"exp\":$((now + 60))}" HS512)" \
 	"verify_token rejects an HS512 token from jsonwebtoken"
 reject "token has no expiry" \
-	"$(node_lib sign "$secret" "$kid" '{"sub":"1"}')" \
+	"$(node_sign "{\"sub\":\"$uid\",\"sid\":\"$sid\"}")" \
 	"verify_token rejects a jsonwebtoken token without exp"
 reject "token has expired" \
-	"$(node_lib sign "$secret" "$kid" "{\"sub\":\"1\",\"exp\":$((now - 60))}")" \
+	"$(node_sign "{\"sub\":\"$uid\",\"sid\":\"$sid\",\"exp\":$((now - 60))}")" \
 	"verify_token rejects an expired jsonwebtoken token"
 reject "invalid token signature" \
-	"$(node_lib sign "$(printf '00%.0s' {1..32})" "$kid" "{\"sub\":\"1\",\"exp\":$((now + 60))}")" \
+	"$(node_sign "{\"sub\":\"$uid\",\"sid\":\"$sid\",\"exp\":$((now + 60))}" HS256 "$(printf '00%.0s' {1..32})")" \
 	"verify_token rejects a jsonwebtoken token signed with another key"
+
+# The session ends: the token Node signed for it ends with it.
+r=$(sql "SELECT user_mgmt.logout(:'t')" "t=$token")
+[[ $r == t ]]; ok $? "logout() takes the jsonwebtoken token and ends its session" "$r"$'\n'"token: $token"
+reject "token's session has been revoked" "$token" \
+	"verify_token rejects the jsonwebtoken token once its session is logged out"
+r=$(sql "SELECT user_mgmt.stop_login_writer()")
+[[ $r == t ]]; ok $? "the database's login writer stops" "$r"
 
 echo "1..$n"
 [[ $failed -eq 0 ]]

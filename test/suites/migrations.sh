@@ -2,8 +2,11 @@
 # Migration suite of user_mgmt (TAP): for every version the installed
 # scripts offer, upgrade/downgrade equivalence with fresh installs (catalog
 # description + normalized schema-only dump), data preservation, refused
-# migrations that change nothing, dump/restore, check_schema() drift
-# detection and the shape of the update paths.  The tests themselves are in
+# migrations that change nothing, dump/restore, the login state across the
+# downgrade that drops it, sessions and tokens across the upgrade that
+# brings them and the downgrade that drops them (and across a dump and
+# restore), check_schema() drift detection and the shape of the update
+# paths.  The tests themselves are in
 # test/migrations/migrations.py (one header comment per test).
 #
 # Needs PGHOST/PGPORT/PGUSER of a running PostgreSQL 15 cluster where the
