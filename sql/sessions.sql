@@ -179,6 +179,9 @@ RESET user_mgmt.session_idle_timeout;
 SELECT session_id AS ua_session FROM user_mgmt.sign_in('sasha', 'sasha password', repeat('я', 600)) \gset
 SELECT length(user_agent) AS characters, user_agent = repeat('я', 512) AS its_beginning
 FROM user_mgmt.sessions WHERE id = :'ua_session';
+-- As given: an empty user agent is kept empty, not made NULL.
+SELECT session_id AS ua_session FROM user_mgmt.sign_in('sasha', 'sasha password', '') \gset
+SELECT user_agent = '' AS kept_empty FROM user_mgmt.sessions WHERE id = :'ua_session';
 
 -- Failures: NULL arguments; every failed login is 28P01 and opens nothing.
 SELECT count(*) AS sessions_of_sasha FROM user_mgmt.sessions WHERE user_id = :sasha \gset

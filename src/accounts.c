@@ -390,7 +390,10 @@ login_with_session(text *username, text *password, int origin,
 	um_secret_scope_enter(&scope);
 	um_session_request_init(&session, origin, 0, um_token_ttl(), refresh_token);
 	if (user_agent != NULL)
+	{
 		strlcpy(session.user_agent, user_agent, sizeof(session.user_agent));
+		session.has_user_agent = true;
+	}
 	if (client_addr != NULL)
 		strlcpy(session.given_client_addr, client_addr, sizeof(session.given_client_addr));
 	if (!attempt_login(username, password, &acc, true, &session, opened))

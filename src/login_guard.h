@@ -108,6 +108,7 @@ typedef struct um_session_request
 	int32		idle_timeout;
 	int32		max_sessions;
 	int			reason;			/* REVOKE: um_revoke_reason */
+	bool		has_user_agent; /* given, even if empty */
 	char		user_agent[UM_USER_AGENT_BYTES];
 	char		given_client_addr[UM_CLIENT_ADDR_BYTES];
 } um_session_request;

@@ -148,7 +148,9 @@ um_session_writer_open(const um_login_request *request, um_login_reply *reply)
 	values[6] = um_writer_interval_seconds(s->session_lifetime);
 	values[7] = um_writer_interval_seconds(s->idle_timeout);
 	values[8] = Int32GetDatum(s->max_sessions);
-	um_writer_text_arg(values, nulls, 9, s->user_agent);
+	/* As given: an empty user agent is not no user agent. */
+	values[9] = CStringGetTextDatum(s->user_agent);
+	nulls[9] = s->has_user_agent ? ' ' : 'n';
 	um_writer_inet_arg(values, nulls, 10, s->given_client_addr);
 	um_writer_text_arg(values, nulls, 11, request->username);
 	um_writer_inet_arg(values, nulls, 12, request->client_addr);
