@@ -24,5 +24,6 @@ main(int argc, char **argv)
 	test_json_scan();
 	test_jws();
 	test_uuid_text();
+	test_jws_pk();
 	return tap_done();
 }

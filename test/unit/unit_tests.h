@@ -14,5 +14,6 @@ extern void test_base64url(void);
 extern void test_json_scan(void);
 extern void test_jws(void);
 extern void test_uuid_text(void);
+extern void test_jws_pk(void);
 
 #endif							/* USER_MGMT_UNIT_TESTS_H */
