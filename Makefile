@@ -7,12 +7,12 @@ MODULE_big = user_mgmt
 CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
 	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o \
 	src/core/base64url.o src/core/json_scan.o src/core/jws.o \
-	src/core/uuid_text.o
+	src/core/uuid_text.o src/core/jws_pk.o
 OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
 	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
 	src/login_guard.o src/login_writer.o src/accounts.o \
 	src/session_cache.o src/session_functions.o src/session_writer.o \
-	src/cache_triggers.o
+	src/cache_triggers.o src/signing_key_functions.o
 
 # Relative to the source directory, which is not "." in a VPATH build
 # (pg_buildext builds the Debian package that way).
@@ -24,6 +24,8 @@ REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens 
 REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto --load-extension=dblink
 
 PG_CFLAGS = -Wall -Wextra
+# EdDSA and ES256 (1.5) sign and verify with OpenSSL's libcrypto.
+SHLIB_LINK += -lcrypto
 # PostgreSQL's own headers are not -Wextra clean: read them as system headers.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
@@ -33,6 +35,12 @@ $(CORE_OBJS): override CFLAGS += -O3 -fomit-frame-pointer
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# EdDSA and ES256 keys need libcrypto, which a PostgreSQL built with
+# OpenSSL has: say so before compiling anything rather than at link time.
+ifeq ($(shell grep -c '^\#define USE_OPENSSL 1' '$(includedir_server)/pg_config.h'),0)
+$(error user_mgmt needs a PostgreSQL built with OpenSSL (configure --with-ssl=openssl); $(includedir_server)/pg_config.h does not define USE_OPENSSL)
+endif
 
 # A VPATH build writes its objects under the build directory.
 ifneq ($(VPATH),)

@@ -55,8 +55,8 @@ um_signing_keys_init(void)
 static void
 encode_header(um_signing_key *key)
 {
-	char	   *json = psprintf("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
-								key->kid);
+	char	   *json = psprintf("{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+								key->alg_name, key->kid);
 	size_t		len = strlen(json);
 
 	key->header_b64_len = um_b64url_encoded_len(len);
@@ -75,6 +75,71 @@ column_number(Oid relid, const char *name)
 	return attnum;
 }
 
+/* libcrypto's keys are not in any memory context: free them with it. */
+static void
+free_pk_keys(void *arg pg_attribute_unused())
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		um_pk_free(keys[i].private_key);
+		um_pk_free(keys[i].public_key);
+		keys[i].private_key = keys[i].public_key = NULL;
+	}
+	nkeys = 0;
+}
+
+static bytea *
+bytea_column(TupleTableSlot *slot, AttrNumber col)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (col == InvalidAttrNumber)
+		return NULL;
+	d = slot_getattr(slot, col, &isnull);
+	return isnull ? NULL : DatumGetByteaPCopy(d);
+}
+
+/*
+ * Fill in a key's material from its row; false (with a WARNING) when the
+ * row holds nothing this build can use, so the key is left out.
+ */
+static bool
+load_material(um_signing_key *key, const char *alg_name, bytea *secret, bytea *public_key)
+{
+	key->alg = strcmp(alg_name, "HS256") == 0 ? UM_KEY_HS256 : um_pk_alg_from_name(alg_name);
+	if (key->alg == UM_KEY_HS256 && strcmp(alg_name, "HS256") == 0 && secret != NULL)
+	{
+		key->alg_name = "HS256";
+		key->secret = (uint8 *) VARDATA(secret);
+		key->secret_len = VARSIZE(secret) - VARHDRSZ;
+		key->can_sign = true;
+		return true;
+	}
+	if (key->alg != UM_KEY_HS256 && public_key != NULL)
+	{
+		key->alg_name = um_pk_alg_name(key->alg);
+		key->public_key = um_pk_load_public(key->alg, (const uint8 *) VARDATA(public_key),
+											VARSIZE(public_key) - VARHDRSZ);
+		if (secret != NULL)
+			key->private_key = um_pk_load_private(key->alg, (const uint8 *) VARDATA(secret),
+												  VARSIZE(secret) - VARHDRSZ);
+		key->can_sign = key->private_key != NULL;
+		if (key->public_key != NULL && (secret == NULL || key->private_key != NULL))
+			return true;
+		um_pk_free(key->public_key);
+		um_pk_free(key->private_key);
+		key->public_key = key->private_key = NULL;
+	}
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("signing key \"%s\" cannot be used and is left out", key->kid),
+			 errdetail("Its algorithm is \"%s\", and its key material does not fit it.", alg_name)));
+	return false;
+}
+
 static void
 load_keys(void)
 {
@@ -83,7 +148,10 @@ load_keys(void)
 	AttrNumber	kid_col,
 				secret_col,
 				created_col,
-				retired_col;
+				retired_col,
+				alg_col,
+				public_col;
+	MemoryContextCallback *cleanup;
 	Relation	rel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
@@ -102,6 +170,9 @@ load_keys(void)
 	secret_col = column_number(relid, "secret");
 	created_col = column_number(relid, "created_at");
 	retired_col = column_number(relid, "retired_at");
+	/* Before 1.5 every key is HS256. */
+	alg_col = get_attnum(relid, "algorithm");
+	public_col = get_attnum(relid, "public_key");
 
 	if (keys_context == NULL)
 		keys_context = AllocSetContextCreate(TopMemoryContext,
@@ -112,6 +183,10 @@ load_keys(void)
 	nkeys = 0;
 	current_key = -1;
 	keys_relid = relid;
+	cleanup = MemoryContextAlloc(keys_context, sizeof(MemoryContextCallback));
+	cleanup->func = free_pk_keys;
+	cleanup->arg = NULL;
+	MemoryContextRegisterResetCallback(keys_context, cleanup);
 
 	rel = table_open(relid, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
@@ -125,7 +200,7 @@ load_keys(void)
 	{
 		bool		isnull;
 		Datum		kid;
-		bytea	   *secret;
+		char		alg_name[16] = "HS256";
 		TimestampTz created;
 		um_signing_key *key;
 
@@ -143,18 +218,25 @@ load_keys(void)
 
 		kid = slot_getattr(slot, kid_col, &isnull);
 		text_to_cstring_buffer(DatumGetTextPP(kid), key->kid, sizeof(key->kid));
-		secret = DatumGetByteaPCopy(slot_getattr(slot, secret_col, &isnull));
-		key->secret = (uint8 *) VARDATA(secret);
-		key->secret_len = VARSIZE(secret) - VARHDRSZ;
+		if (alg_col != InvalidAttrNumber)
+			text_to_cstring_buffer(DatumGetTextPP(slot_getattr(slot, alg_col, &isnull)),
+								   alg_name, sizeof(alg_name));
+		/* Counted at once: the cleanup frees what a failure leaves behind. */
+		nkeys++;
+		if (!load_material(key, alg_name, bytea_column(slot, secret_col),
+						   bytea_column(slot, public_col)))
+		{
+			nkeys--;
+			continue;
+		}
 		encode_header(key);
 
 		created = DatumGetTimestampTz(slot_getattr(slot, created_col, &isnull));
-		if (current_key < 0 || created > newest)
+		if (key->can_sign && (current_key < 0 || created > newest))
 		{
 			newest = created;
-			current_key = nkeys;
+			current_key = nkeys - 1;
 		}
-		nkeys++;
 	}
 	MemoryContextSwitchTo(old);
 
@@ -178,6 +260,14 @@ um_current_signing_key(void)
 {
 	ensure_keys();
 	return current_key >= 0 ? &keys[current_key] : NULL;
+}
+
+const um_signing_key *
+um_signing_keys(int *n)
+{
+	ensure_keys();
+	*n = nkeys;
+	return keys;
 }
 
 const um_signing_key *

@@ -6,25 +6,37 @@
 #define USER_MGMT_SIGNING_KEYS_H
 
 #include "core/jws.h"
+#include "core/jws_pk.h"
+
+/* A key's algorithm: HS256, or one of jws_pk.h's (1.5). */
+#define UM_KEY_HS256 0
 
 typedef struct um_signing_key
 {
 	char		kid[JWS_KID_MAX + 1];
-	uint8	   *secret;
+	int			alg;			/* UM_KEY_HS256, UM_PK_EDDSA or UM_PK_ES256 */
+	const char *alg_name;		/* its JWS "alg" */
+	uint8	   *secret;			/* HS256 only */
 	int			secret_len;
+	um_pk_key  *private_key;	/* asymmetric keys made here */
+	um_pk_key  *public_key;		/* asymmetric keys */
+	bool		can_sign;		/* false for an imported public key */
 	char	   *header_b64;		/* base64url of this key's JOSE header */
 	int			header_b64_len;
 } um_signing_key;
 
 /*
- * The key that signs (the newest that is not retired), or NULL when none.
- * Pointers stay valid until the next call into this module or the next
- * invalidation: use them at once.
+ * The key that signs (the newest that is not retired and can sign), or
+ * NULL when none.  Pointers stay valid until the next call into this
+ * module or the next invalidation: use them at once.
  */
 extern const um_signing_key *um_current_signing_key(void);
 
 /* The unretired key with this kid, or NULL. */
 extern const um_signing_key *um_find_signing_key(const char *kid);
+
+/* Every unretired key, in no particular order. */
+extern const um_signing_key *um_signing_keys(int *nkeys);
 
 extern void um_signing_keys_init(void);
 

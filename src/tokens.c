@@ -37,6 +37,7 @@
 #include "core/base64url.h"
 #include "core/json_scan.h"
 #include "core/jws.h"
+#include "core/jws_pk.h"
 #include "core/secure.h"
 #include "core/uuid_text.h"
 #include "login_guard.h"
@@ -221,6 +222,40 @@ hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 
 #endif
 
+/* Whether sig is key's signature of data: HMAC compared in constant time. */
+static bool
+signature_matches(const um_signing_key *key, const char *data, size_t len,
+				  const uint8 *sig, size_t sig_len)
+{
+	uint8		expected[PG_SHA256_DIGEST_LENGTH];
+	bool		equal;
+
+	if (key->alg != UM_KEY_HS256)
+		return um_pk_verify(key->public_key, (const uint8 *) data, len, sig, sig_len) == 1;
+	if (sig_len != sizeof(expected))
+		return false;
+	hs256(key, data, len, expected);
+	equal = um_ct_equal(sig, expected, sizeof(expected));
+	um_wipe(expected, sizeof(expected));
+	return equal;
+}
+
+/* The signature of data with key; its length (at most UM_PK_SIG_LEN). */
+static size_t
+sign_with(const um_signing_key *key, const char *data, size_t len, uint8 *sig)
+{
+	if (key->alg == UM_KEY_HS256)
+	{
+		hs256(key, data, len, sig);
+		return PG_SHA256_DIGEST_LENGTH;
+	}
+	if (um_pk_sign(key->private_key, (const uint8 *) data, len, sig) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not sign the token with key \"%s\" (%s)", key->kid, key->alg_name)));
+	return UM_PK_SIG_LEN;
+}
+
 /*
  * Every rejection: SQLSTATE 28000, a message per cause, and no statement in
  * the server log (a token that is not valid yet is still a credential).
@@ -262,9 +297,9 @@ verify_token(text *token, um_verified_token *out, bool check_times)
 	const um_signing_key *key;
 	char	   *header_json;
 	size_t		header_len;
-	uint8		signature[JWS_HS256_SIG_LEN];
-	uint8		expected[PG_SHA256_DIGEST_LENGTH];
+	uint8		signature[UM_PK_SIG_LEN + 2];
 	size_t		signature_len;
+	size_t		expected_len;
 	int			status;
 	int64		now;
 
@@ -278,10 +313,10 @@ verify_token(text *token, um_verified_token *out, bool check_times)
 	if (status != JWS_OK)
 		reject_malformed(status);
 
-	/* The algorithm is ours to choose, never the token's. */
-	if (strcmp(header.alg, "HS256") != 0)
+	/* Only the algorithms there are keys for (none, HS512, RS256: never). */
+	if (strcmp(header.alg, "HS256") != 0 && um_pk_alg_from_name(header.alg) == 0)
 		reject("unsupported token algorithm",
-			   errdetail("The token's alg is \"%s\"; only HS256 is accepted.",
+			   errdetail("The token's alg is \"%s\"; HS256, EdDSA and ES256 are accepted.",
 						 header.alg));
 
 	/* Without a kid, the current key is the only candidate. */
@@ -292,13 +327,31 @@ verify_token(text *token, um_verified_token *out, bool check_times)
 			   errdetail("No active signing key has the kid \"%s\".", header.kid) :
 			   errdetail("The token has no kid and there is no active signing key."));
 
-	if (parts.signature_len != um_b64url_encoded_len(JWS_HS256_SIG_LEN) ||
-		um_b64url_decode(parts.signature, parts.signature_len,
-						 signature, &signature_len) != 0)
-		reject_malformed(JWS_ERR_SIGNATURE_LENGTH);
+	/*
+	 * Which algorithm checks the signature is the key's, never the token's:
+	 * an HS256 token whose secret is an EdDSA or ES256 public key, or any
+	 * other swap of alg, stops here.
+	 */
+	if (strcmp(header.alg, key->alg_name) != 0)
+		reject("token algorithm does not match its key",
+			   errdetail("Key \"%s\" is for %s; the token says %s.",
+						 key->kid, key->alg_name, header.alg));
 
-	hs256(key, parts.signing_input, parts.signing_input_len, expected);
-	if (!um_ct_equal(signature, expected, JWS_HS256_SIG_LEN))
+	expected_len = key->alg == UM_KEY_HS256 ? JWS_HS256_SIG_LEN : UM_PK_SIG_LEN;
+	if (parts.signature_len != um_b64url_encoded_len(expected_len) ||
+		um_b64url_decode(parts.signature, parts.signature_len,
+						 signature, &signature_len) != 0 ||
+		signature_len != expected_len)
+	{
+		if (key->alg == UM_KEY_HS256)
+			reject_malformed(JWS_ERR_SIGNATURE_LENGTH);
+		reject("malformed token",
+			   errdetail("The token signature must be %zu bytes long, as %s produces.",
+						 expected_len, key->alg_name));
+	}
+
+	if (!signature_matches(key, parts.signing_input, parts.signing_input_len,
+						   signature, signature_len))
 		reject("invalid token signature",
 			   errdetail("The signature does not match the token's header and claims."));
 
@@ -598,7 +651,8 @@ um_sign_token(int32 user_id, const char *username_utf8, const char *role,
 {
 	const um_signing_key *key;
 	uint8		jti[JTI_BYTES];
-	uint8		mac[PG_SHA256_DIGEST_LENGTH];
+	uint8		sig[UM_PK_SIG_LEN];
+	size_t		sig_len;
 	StringInfoData claims;
 	StringInfoData token;
 	int64		now;
@@ -647,9 +701,9 @@ um_sign_token(int32 user_id, const char *username_utf8, const char *role,
 	appendBinaryStringInfo(&token, key->header_b64, key->header_b64_len);
 	appendStringInfoChar(&token, '.');
 	append_b64url(&token, (const uint8 *) claims.data, claims.len);
-	hs256(key, token.data, token.len, mac);
+	sig_len = sign_with(key, token.data, token.len, sig);
 	appendStringInfoChar(&token, '.');
-	append_b64url(&token, mac, sizeof(mac));
+	append_b64url(&token, sig, sig_len);
 
 	return cstring_to_text_with_len(token.data, token.len);
 }

@@ -7,6 +7,8 @@
 UM_DEPS_PACKAGES=(
     postgresql-15
     postgresql-server-dev-15
+    libssl-dev
+    python3-cryptography
     postgresql-contrib
     postgresql-15-pgtap
     build-essential
