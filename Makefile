@@ -7,7 +7,7 @@ MODULE_big = user_mgmt
 CORE_OBJS = src/core/blowfish.o src/core/blowfish_tables.o \
 	src/core/bcrypt.o src/core/bcrypt_base64.o src/core/secure.o \
 	src/core/base64url.o src/core/json_scan.o src/core/jws.o \
-	src/core/uuid_text.o src/core/jws_pk.o
+	src/core/uuid_text.o src/core/jws_pk.o src/core/hmac_sha256.o
 OBJS = $(CORE_OBJS) src/user_mgmt.o src/password.o src/login_failures.o \
 	src/signing_keys.o src/tokens.o src/session.o src/log_hygiene.o \
 	src/login_guard.o src/login_writer.o src/accounts.o \
@@ -20,7 +20,7 @@ DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/sql/user_mgmt--*.sql))
 
 # pg_regress inputs: every sql/*.sql that is not an extension script, run in
 # the order listed here (init creates the helpers the others use).
-REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens sessions migrations_catalog teardown
+REGRESS = init roles table hashing verify lifecycle accounts auth_events tokens sessions keys migrations_catalog teardown
 REGRESS_OPTS = --inputdir=. --encoding=UTF8 --load-extension=pgcrypto --load-extension=dblink
 
 PG_CFLAGS = -Wall -Wextra

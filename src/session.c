@@ -120,12 +120,10 @@ PG_FUNCTION_INFO_V1(um_set_session_token_1_4);
 Datum
 um_set_session_token_1_4(PG_FUNCTION_ARGS)
 {
-	um_verified_token token;
 	um_token_identity id;
 	Jsonb	   *claims;
 
-	um_verify_session_token(PG_GETARG_TEXT_PP(0), true, &token, &id);
-	claims = um_token_claims_jsonb(&token);
+	claims = um_verify_session_claims(PG_GETARG_TEXT_PP(0), true, &id);
 	remember(&id, true);
 
 	PG_RETURN_JSONB_P(claims);

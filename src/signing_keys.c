@@ -38,11 +38,23 @@ static int	current_key = -1;
 static bool keys_valid = false;
 static Oid	keys_relid = InvalidOid;
 
+/* Moves on whenever the cache is dropped: what was checked with it is stale. */
+static uint64 keys_generation = 0;
+
 static void
 invalidate_keys(Datum arg pg_attribute_unused(), Oid relid)
 {
 	if (relid == InvalidOid || relid == keys_relid)
+	{
 		keys_valid = false;
+		keys_generation++;
+	}
+}
+
+uint64
+um_signing_keys_generation(void)
+{
+	return keys_generation;
 }
 
 void
@@ -75,7 +87,7 @@ column_number(Oid relid, const char *name)
 	return attnum;
 }
 
-/* libcrypto's keys are not in any memory context: free them with it. */
+/* libcrypto's keys and MAC states are in no memory context: free them with it. */
 static void
 free_pk_keys(void *arg pg_attribute_unused())
 {
@@ -83,8 +95,10 @@ free_pk_keys(void *arg pg_attribute_unused())
 
 	for (i = 0; i < nkeys; i++)
 	{
+		um_hmac_key_free(keys[i].hmac);
 		um_pk_free(keys[i].private_key);
 		um_pk_free(keys[i].public_key);
+		keys[i].hmac = NULL;
 		keys[i].private_key = keys[i].public_key = NULL;
 	}
 	nkeys = 0;
@@ -113,10 +127,10 @@ load_material(um_signing_key *key, const char *alg_name, bytea *secret, bytea *p
 	if (key->alg == UM_KEY_HS256 && strcmp(alg_name, "HS256") == 0 && secret != NULL)
 	{
 		key->alg_name = "HS256";
-		key->secret = (uint8 *) VARDATA(secret);
-		key->secret_len = VARSIZE(secret) - VARHDRSZ;
-		key->can_sign = true;
-		return true;
+		key->hmac = um_hmac_key_new((const uint8 *) VARDATA(secret), VARSIZE(secret) - VARHDRSZ);
+		key->can_sign = key->hmac != NULL;
+		if (key->hmac != NULL)
+			return true;
 	}
 	if (key->alg != UM_KEY_HS256 && public_key != NULL)
 	{

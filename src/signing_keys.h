@@ -5,6 +5,7 @@
 #ifndef USER_MGMT_SIGNING_KEYS_H
 #define USER_MGMT_SIGNING_KEYS_H
 
+#include "core/hmac_sha256.h"
 #include "core/jws.h"
 #include "core/jws_pk.h"
 
@@ -16,8 +17,7 @@ typedef struct um_signing_key
 	char		kid[JWS_KID_MAX + 1];
 	int			alg;			/* UM_KEY_HS256, UM_PK_EDDSA or UM_PK_ES256 */
 	const char *alg_name;		/* its JWS "alg" */
-	uint8	   *secret;			/* HS256 only */
-	int			secret_len;
+	um_hmac_key *hmac;			/* HS256: the secret, ready for MACs */
 	um_pk_key  *private_key;	/* asymmetric keys made here */
 	um_pk_key  *public_key;		/* asymmetric keys */
 	bool		can_sign;		/* false for an imported public key */
@@ -37,6 +37,13 @@ extern const um_signing_key *um_find_signing_key(const char *kid);
 
 /* Every unretired key, in no particular order. */
 extern const um_signing_key *um_signing_keys(int *nkeys);
+
+/*
+ * A number that changes whenever the cache is dropped (a key made, retired
+ * or changed anywhere): a result that depended on the keys is good only
+ * while it stays the same.
+ */
+extern uint64 um_signing_keys_generation(void);
 
 extern void um_signing_keys_init(void);
 

@@ -1,14 +1,16 @@
 /*
  * tokens.c
  *		Signed tokens: issue_token and verify_token (JWT, JWS compact
- *		serialization, HS256), and the GUCs user_mgmt.token_ttl and
- *		user_mgmt.token_leeway.
+ *		serialization; HS256, and since 1.5 EdDSA and ES256), and the GUCs
+ *		user_mgmt.token_ttl and user_mgmt.token_leeway.
  *
- * Parsing lives in src/core (jws.c, json_scan.c, base64url.c: plain C,
- * fuzzed alone); here are policy, keys, HMAC and errors.  Verification
- * checks, in this order: the form, the header (only HS256, whatever the
- * token asks for), the key, the signature (in constant time), and only
- * then looks at the claims, which must carry an expiry.
+ * Parsing and the cryptography live in src/core (jws.c, json_scan.c,
+ * base64url.c, hmac_sha256.c, jws_pk.c: plain C, tested and fuzzed
+ * alone); here are policy, keys and errors.  Verification checks, in this
+ * order: the form, the header (a known alg), the key its kid names, that
+ * the alg is the key's own (the key decides, never the token), the
+ * signature (an HMAC in constant time), and only then the claims, which
+ * must carry an expiry; since 1.4, their session.
  */
 #include "postgres.h"
 
@@ -17,7 +19,6 @@
 #include "catalog/namespace.h"
 #if PG_VERSION_NUM >= 140000
 #include "common/cryptohash.h"
-#include "common/hmac.h"
 #endif
 #include "common/sha2.h"
 #include "fmgr.h"
@@ -30,11 +31,13 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "core/base64url.h"
+#include "core/hmac_sha256.h"
 #include "core/json_scan.h"
 #include "core/jws.h"
 #include "core/jws_pk.h"
@@ -152,75 +155,15 @@ um_sha256(const uint8 *data, size_t len, uint8 *digest)
 
 #endif
 
-#if PG_VERSION_NUM >= 140000
-
+/* HMAC-SHA256 with the key's precomputed states (core/hmac_sha256.c). */
 static void
 hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
 {
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
-
-	if (ctx == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	if (pg_hmac_init(ctx, key->secret, key->secret_len) < 0 ||
-		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
-		pg_hmac_final(ctx, mac, PG_SHA256_DIGEST_LENGTH) < 0)
-	{
-#if PG_VERSION_NUM >= 150000
-		const char *reason = pg_hmac_error(ctx);
-#else
-		const char *reason = "HMAC failure";
-#endif
-
-		pg_hmac_free(ctx);
+	if (um_hmac_sha256(key->hmac, (const uint8 *) data, len, mac) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute HMAC-SHA256: %s", reason)));
-	}
-	pg_hmac_free(ctx);
+				 errmsg("could not compute HMAC-SHA256")));
 }
-
-#else							/* PostgreSQL 13 has SHA-256 but no HMAC API */
-
-static void
-hs256(const um_signing_key *key, const char *data, size_t len, uint8 *mac)
-{
-	uint8		block[PG_SHA256_BLOCK_LENGTH];
-	uint8		inner[PG_SHA256_DIGEST_LENGTH];
-	pg_sha256_ctx ctx;
-	int			i;
-
-	/* RFC 2104: keys longer than a block are hashed first. */
-	memset(block, 0, sizeof(block));
-	if (key->secret_len > PG_SHA256_BLOCK_LENGTH)
-	{
-		pg_sha256_init(&ctx);
-		pg_sha256_update(&ctx, key->secret, key->secret_len);
-		pg_sha256_final(&ctx, block);
-	}
-	else
-		memcpy(block, key->secret, key->secret_len);
-
-	for (i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
-		block[i] ^= 0x36;
-	pg_sha256_init(&ctx);
-	pg_sha256_update(&ctx, block, sizeof(block));
-	pg_sha256_update(&ctx, (const uint8 *) data, len);
-	pg_sha256_final(&ctx, inner);
-
-	for (i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
-		block[i] ^= 0x36 ^ 0x5c;
-	pg_sha256_init(&ctx);
-	pg_sha256_update(&ctx, block, sizeof(block));
-	pg_sha256_update(&ctx, inner, sizeof(inner));
-	pg_sha256_final(&ctx, mac);
-
-	um_wipe(block, sizeof(block));
-	um_wipe(inner, sizeof(inner));
-}
-
-#endif
 
 /* Whether sig is key's signature of data: HMAC compared in constant time. */
 static bool
@@ -283,6 +226,23 @@ decode_segment(const char *b64, size_t len, size_t *out_len, int bad_status)
 	return buf;
 }
 
+/* exp (required) and nbf against the clock, allowing the leeway. */
+static void
+check_token_times(const jws_claims *claims)
+{
+	int64		now = unix_now();
+
+	if (!claims->has_exp)
+		reject("token has no expiry",
+			   errdetail("Tokens without an exp claim are not accepted."));
+	if (now >= claims->exp + token_leeway)
+		reject("token has expired",
+			   errdetail("It expired at %s.", unix_time_text(claims->exp)));
+	if (claims->has_nbf && now + token_leeway < claims->nbf)
+		reject("token is not yet valid",
+			   errdetail("It is valid from %s.", unix_time_text(claims->nbf)));
+}
+
 /*
  * Verify a token's form and signature, and (with check_times) its exp and
  * nbf; see um_verify_token_text.
@@ -301,7 +261,6 @@ verify_token(text *token, um_verified_token *out, bool check_times)
 	size_t		signature_len;
 	size_t		expected_len;
 	int			status;
-	int64		now;
 
 	status = jws_split(raw, len, &parts);
 	if (status != JWS_OK)
@@ -362,18 +321,8 @@ verify_token(text *token, um_verified_token *out, bool check_times)
 	if (status != JWS_OK)
 		reject_malformed(status);
 
-	if (!check_times)
-		return;
-	now = unix_now();
-	if (!out->claims.has_exp)
-		reject("token has no expiry",
-			   errdetail("Tokens without an exp claim are not accepted."));
-	if (now >= out->claims.exp + token_leeway)
-		reject("token has expired",
-			   errdetail("It expired at %s.", unix_time_text(out->claims.exp)));
-	if (out->claims.has_nbf && now + token_leeway < out->claims.nbf)
-		reject("token is not yet valid",
-			   errdetail("It is valid from %s.", unix_time_text(out->claims.nbf)));
+	if (check_times)
+		check_token_times(&out->claims);
 }
 
 void
@@ -473,19 +422,96 @@ um_token_identity_of(const um_verified_token *token, bool need_role,
 	}
 }
 
-void
-um_verify_session_token(text *token, bool need_role, um_verified_token *out,
-						um_token_identity *id)
+/*
+ * The last token um_verify_session_claims accepted.  Its form, signature
+ * and claims are functions of its text and of the keys, so while the text
+ * is the same and no key changed (the key cache's generation), only what
+ * can change is checked again: the clock against exp and nbf, and the
+ * session.  Policies that verify the request's token once per row, and
+ * requests that repeat their bearer token, then cost a comparison.
+ */
+static struct
 {
+	bool		valid;
+	uint64		keys_generation;
+	bool		has_role;		/* its identity included the role */
+	char	   *token;			/* in memo_context */
+	Size		token_len;
+	Jsonb	   *claims;			/* in memo_context */
+	jws_claims	times;			/* exp and nbf only (no pointers kept) */
+	um_token_identity id;
+}			last_verified;
+
+static MemoryContext memo_context = NULL;
+
+static Jsonb *
+copy_jsonb(const Jsonb *j)
+{
+	Jsonb	   *copy = palloc(VARSIZE(j));
+
+	memcpy(copy, j, VARSIZE(j));
+	return copy;
+}
+
+static void
+remember_verified(text *token, Jsonb *claims, const jws_claims *times,
+				  const um_token_identity *id, bool need_role)
+{
+	MemoryContext old;
+
+	if (memo_context == NULL)
+		memo_context = AllocSetContextCreate(TopMemoryContext, "user_mgmt verified token",
+											 ALLOCSET_SMALL_SIZES);
+	last_verified.valid = false;
+	MemoryContextReset(memo_context);
+	old = MemoryContextSwitchTo(memo_context);
+	last_verified.token_len = VARSIZE_ANY_EXHDR(token);
+	last_verified.token = palloc(last_verified.token_len);
+	memcpy(last_verified.token, VARDATA_ANY(token), last_verified.token_len);
+	last_verified.claims = copy_jsonb(claims);
+	MemoryContextSwitchTo(old);
+	memset(&last_verified.times, 0, sizeof(last_verified.times));
+	last_verified.times.has_exp = times->has_exp;
+	last_verified.times.exp = times->exp;
+	last_verified.times.has_nbf = times->has_nbf;
+	last_verified.times.nbf = times->nbf;
+	last_verified.id = *id;
+	last_verified.has_role = need_role;
+	last_verified.keys_generation = um_signing_keys_generation();
+	last_verified.valid = true;
+}
+
+Jsonb *
+um_verify_session_claims(text *token, bool need_role, um_token_identity *id)
+{
+	um_verified_token verified;
+	Jsonb	   *claims;
+
 	/* What other backends committed up to now: a key retired, a session ended. */
 	AcceptInvalidationMessages();
-	um_verify_token_text(token, out);
-	um_token_identity_of(out, need_role, id);
+
+	if (last_verified.valid &&
+		last_verified.keys_generation == um_signing_keys_generation() &&
+		(last_verified.has_role || !need_role) &&
+		last_verified.token_len == VARSIZE_ANY_EXHDR(token) &&
+		memcmp(last_verified.token, VARDATA_ANY(token), last_verified.token_len) == 0)
+	{
+		check_token_times(&last_verified.times);
+		*id = last_verified.id;
+		um_session_vouch(&id->sid, id->user_id);
+		return copy_jsonb(last_verified.claims);
+	}
+
+	um_verify_token_text(token, &verified);
+	um_token_identity_of(&verified, need_role, id);
 	if (!id->has_sid)
 		reject("token has no session",
 			   errdetail("Since version 1.4 every token names its session in a sid claim."),
 			   errhint("Tokens issued before the update to 1.4 no longer verify: log in again."));
 	um_session_vouch(&id->sid, id->user_id);
+	claims = um_token_claims_jsonb(&verified);
+	remember_verified(token, claims, &verified.claims, id, need_role);
+	return claims;
 }
 
 PG_FUNCTION_INFO_V1(um_verify_token_1_4);
@@ -494,12 +520,9 @@ PG_FUNCTION_INFO_V1(um_verify_token_1_4);
 Datum
 um_verify_token_1_4(PG_FUNCTION_ARGS)
 {
-	um_verified_token token;
 	um_token_identity id;
 
-	um_verify_session_token(PG_GETARG_TEXT_PP(0), false, &token, &id);
-
-	PG_RETURN_JSONB_P(um_token_claims_jsonb(&token));
+	PG_RETURN_JSONB_P(um_verify_session_claims(PG_GETARG_TEXT_PP(0), false, &id));
 }
 
 /* The token's subject, read straight from the users table. */

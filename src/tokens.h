@@ -54,10 +54,11 @@ extern void um_token_identity_of(const um_verified_token *token, bool need_role,
 /*
  * Verify a token as version 1.4 does: um_verify_token_text, then the
  * identity, which must name a session, and that session must vouch for it
- * now (session_cache.h).  SQLSTATE 28000 for every rejection.
+ * now (session_cache.h).  SQLSTATE 28000 for every rejection.  The claims,
+ * as jsonb.
  */
-extern void um_verify_session_token(text *token, bool need_role,
-									um_verified_token *out, um_token_identity *id);
+extern Jsonb *um_verify_session_claims(text *token, bool need_role,
+									   um_token_identity *id);
 
 /* The verified claims as jsonb. */
 extern Jsonb *um_token_claims_jsonb(const um_verified_token *token);

@@ -15,7 +15,7 @@ warn=(-std=c99 -Wall -Wextra -Werror -Wmissing-prototypes
 mkdir -p "$build"
 srcs=("$core"/blowfish.c "$core"/blowfish_tables.c "$core"/bcrypt.c
 	"$core"/bcrypt_base64.c "$core"/secure.c "$core"/base64url.c
-	"$core"/json_scan.c "$core"/jws.c "$core"/uuid_text.c "$core"/jws_pk.c "$here"/*.c)
+	"$core"/json_scan.c "$core"/jws.c "$core"/uuid_text.c "$core"/jws_pk.c "$core"/hmac_sha256.c "$here"/*.c)
 
 "$CC" "${warn[@]}" -O2 -I"$core" "${srcs[@]}" -lcrypto -o "$build/test_core"
 "$CC" "${warn[@]}" -O1 -g -fsanitize=address,undefined \

@@ -25,5 +25,6 @@ main(int argc, char **argv)
 	test_jws();
 	test_uuid_text();
 	test_jws_pk();
+	test_hmac_sha256();
 	return tap_done();
 }

@@ -15,5 +15,6 @@ extern void test_json_scan(void);
 extern void test_jws(void);
 extern void test_uuid_text(void);
 extern void test_jws_pk(void);
+extern void test_hmac_sha256(void);
 
 #endif							/* USER_MGMT_UNIT_TESTS_H */
