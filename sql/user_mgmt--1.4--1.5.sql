@@ -16,6 +16,7 @@
 ALTER TABLE user_mgmt.signing_keys
 	ADD COLUMN algorithm text NOT NULL DEFAULT 'HS256',
 	ADD COLUMN public_key bytea,
+	ADD COLUMN signs_since timestamptz,
 	ALTER COLUMN secret DROP NOT NULL,
 	ADD CONSTRAINT signing_keys_algorithm_check
 		CHECK (algorithm OPERATOR(pg_catalog.=) ANY (ARRAY['HS256', 'EdDSA', 'ES256'])),
@@ -24,8 +25,19 @@ ALTER TABLE user_mgmt.signing_keys
 					THEN secret IS NOT NULL AND public_key IS NULL
 					ELSE public_key IS NOT NULL END);
 
+/*
+ * The key made by installing the extension signs only until any other key
+ * does: pg_restore installs the extension (making a key) before it brings
+ * the dumped keys back, and the dumped signer must go on signing.  Keys
+ * older than this transaction sign from when they were made.
+ */
+UPDATE user_mgmt.signing_keys AS k SET signs_since = '-infinity'
+WHERE k.created_at OPERATOR(pg_catalog.>=) pg_catalog.now();
+
 COMMENT ON TABLE user_mgmt.signing_keys IS
-'Token signing keys: HS256 secrets, EdDSA and ES256 key pairs, and imported public keys; the newest unretired key that can sign signs, every unretired key verifies with its own algorithm';
+'Token signing keys: HS256 secrets, EdDSA and ES256 key pairs, and imported public keys; the unretired key that can sign with the latest signs_since signs, every unretired key verifies with its own algorithm';
+COMMENT ON COLUMN user_mgmt.signing_keys.signs_since IS
+'When the key became the one that signs (rotate_signing_key); -infinity for the key an install made, so that any rotated or restored key signs before it; NULL: since created_at';
 COMMENT ON COLUMN user_mgmt.signing_keys.secret IS
 'HS256: the HMAC secret (at least 32 bytes); EdDSA, ES256: the private key (PKCS#8 DER); NULL for an imported public key';
 COMMENT ON COLUMN user_mgmt.signing_keys.algorithm IS
@@ -60,7 +72,7 @@ DECLARE
 	alg text := COALESCE(rotate_signing_key.algorithm,
 		(SELECT k.algorithm FROM user_mgmt.signing_keys AS k
 		 WHERE k.retired_at IS NULL AND k.secret IS NOT NULL
-		 ORDER BY k.created_at DESC LIMIT 1),
+		 ORDER BY COALESCE(k.signs_since, k.created_at) DESC, k.created_at DESC LIMIT 1),
 		'HS256');
 	material record;
 	new_kid text;
@@ -68,7 +80,7 @@ BEGIN
 	IF alg OPERATOR(pg_catalog.<>) ALL (ARRAY['HS256', 'EdDSA', 'ES256']) THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
-			MESSAGE = pg_catalog.format('unsupported key algorithm "%s"', alg),
+			MESSAGE = pg_catalog.format('unsupported key algorithm "%s"', pg_catalog."left"(alg, 32)),
 			HINT = 'The algorithms are HS256, EdDSA (Ed25519) and ES256 (P-256).';
 	END IF;
 	IF alg OPERATOR(pg_catalog.=) 'HS256' THEN
@@ -77,10 +89,10 @@ BEGIN
 		SELECT m.secret, m.public_key INTO material
 		FROM user_mgmt.new_signing_key_material(alg) AS m;
 	END IF;
-	INSERT INTO user_mgmt.signing_keys (kid, algorithm, secret, public_key)
+	INSERT INTO user_mgmt.signing_keys (kid, algorithm, secret, public_key, signs_since)
 	VALUES (pg_catalog.rtrim(pg_catalog.translate(
 				pg_catalog.encode(user_mgmt.random_bytes(12), 'base64'), '+/', '-_'), '='),
-			alg, material.secret, material.public_key)
+			alg, material.secret, material.public_key, pg_catalog.clock_timestamp())
 	RETURNING kid INTO new_kid;
 	RETURN new_kid;
 END
@@ -121,18 +133,18 @@ BEGIN
 	WHERE k.retired_at IS NULL
 		AND (export_signing_key.kid IS NULL AND k.secret IS NOT NULL
 			 OR k.kid OPERATOR(pg_catalog.=) export_signing_key.kid)
-	ORDER BY k.created_at DESC LIMIT 1;
+	ORDER BY COALESCE(k.signs_since, k.created_at) DESC, k.created_at DESC LIMIT 1;
 	IF imported THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
-			MESSAGE = pg_catalog.format('signing key "%s" was imported and has no private key here', kid),
+			MESSAGE = pg_catalog.format('signing key "%s" was imported and has no private key here', pg_catalog."left"(kid, 64)),
 			HINT = 'Its public key is public_key_pem(kid).';
 	END IF;
 	IF result IS NULL THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'no_data_found',
 			MESSAGE = CASE WHEN kid IS NULL THEN 'there is no active signing key'
-				ELSE pg_catalog.format('no active signing key "%s"', kid) END;
+				ELSE pg_catalog.format('no active signing key "%s"', pg_catalog."left"(kid, 64)) END;
 	END IF;
 	RETURN result;
 END
@@ -231,6 +243,7 @@ BEGIN ATOMIC
 		('column', 'signing_keys.public_key', 'bytea'),
 		('column', 'signing_keys.retired_at', 'timestamp with time zone'),
 		('column', 'signing_keys.secret', 'bytea'),
+		('column', 'signing_keys.signs_since', 'timestamp with time zone'),
 		('column', 'users.created_at', 'timestamp with time zone NOT NULL DEFAULT now()'),
 		('column', 'users.failed_login_count', 'integer NOT NULL DEFAULT 0'),
 		('column', 'users.full_name', 'character varying(40) NOT NULL'),
@@ -379,7 +392,7 @@ END)'),
 		('function', 'user_mgmt.current_version()', 'md5 124da90e0b53fb9d2c1674bdd24d4d70'),
 		('function', 'user_mgmt.delete_user(integer)', 'md5 f0d4e1d3d58c4bccec20212d0df25ac2'),
 		('function', 'user_mgmt.dummy_password_hash()', 'md5 9cbb68a99ccf239b317a501658052a1e'),
-		('function', 'user_mgmt.export_signing_key(text)', 'md5 9e8c9d68b4bb18b25bec90c1bef1f9b0'),
+		('function', 'user_mgmt.export_signing_key(text)', 'md5 a16eec4cf1f871ee05d58887001ec1bb'),
 		('function', 'user_mgmt.hash_cost(text)', 'md5 11f6282c7e784e1acb395d7abcd305c8'),
 		('function', 'user_mgmt.hash_password(text)', 'md5 05f314c79c3d52978568ee29f7a117d0'),
 		('function', 'user_mgmt.hash_password(text,integer)', 'md5 7be0790d23d582bb23eb608decb1cced'),
@@ -420,7 +433,7 @@ END)'),
 		('function', 'user_mgmt.role_label(user_mgmt.role)', 'md5 3731e0c6b3e97401e09cce2f35f77a48'),
 		('function', 'user_mgmt.role_labels()', 'md5 3ca47398b9e6416136341ace28566aee'),
 		('function', 'user_mgmt.rotate_signing_key()', 'md5 dc24c67e5dcb9eaf722fbb5d10d1cd3e'),
-		('function', 'user_mgmt.rotate_signing_key(text)', 'md5 22c9a55ed563da685e4f294dede5ffff'),
+		('function', 'user_mgmt.rotate_signing_key(text)', 'md5 2d76637da97fa72142803ee47264ead9'),
 		('function', 'user_mgmt.schema_objects()', 'md5 3596a57b0d208fdf04859c216fca4c07'),
 		('function', 'user_mgmt.session_caches_changed()', 'md5 18ad88c3ce61f426419dc631835418b1'),
 		('function', 'user_mgmt.session_end(uuid,integer,text,text,inet,text)', 'md5 3c1947d4b1b8bee475b725a22f5201be'),

@@ -93,6 +93,7 @@ DROP FUNCTION user_mgmt.new_signing_key_material(text);
 ALTER TABLE user_mgmt.signing_keys
 	DROP CONSTRAINT signing_keys_material_check,
 	DROP CONSTRAINT signing_keys_algorithm_check,
+	DROP COLUMN signs_since,
 	DROP COLUMN public_key,
 	DROP COLUMN algorithm,
 	ALTER COLUMN secret SET NOT NULL;

@@ -30,6 +30,8 @@
 #error "user_mgmt needs a PostgreSQL built with OpenSSL (configure --with-ssl=openssl) for its EdDSA and ES256 keys"
 #endif
 
+static void check_kid(const char *kid);
+
 /* The algorithm named by a text argument; 22023 for any other name. */
 static int
 asymmetric_alg(text *name)
@@ -40,7 +42,7 @@ asymmetric_alg(text *name)
 	if (alg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unsupported key algorithm \"%s\"", s),
+				 errmsg("unsupported key algorithm \"%.32s\"", s),
 				 errhint("The algorithms with key pairs are EdDSA (Ed25519) and ES256 (P-256).")));
 	return alg;
 }
@@ -147,10 +149,12 @@ Datum
 um_public_key_pem(PG_FUNCTION_ARGS)
 {
 	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const um_signing_key *key = um_find_signing_key(kid);
+	const um_signing_key *key;
 	char	   *pem;
 	text	   *result;
 
+	check_kid(kid);
+	key = um_find_signing_key(kid);
 	if (key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -181,9 +185,12 @@ check_kid(const char *kid)
 		if (!((kid[i] >= 'A' && kid[i] <= 'Z') || (kid[i] >= 'a' && kid[i] <= 'z') ||
 			  (kid[i] >= '0' && kid[i] <= '9') || kid[i] == '-' || kid[i] == '_'))
 			break;
+	/* Echo a key id only when it is short: this is open to PUBLIC. */
 	if (len == 0 || len > JWS_KID_MAX || i < len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 len > JWS_KID_MAX ?
+				 errmsg("invalid key id of %zu characters", len) :
 				 errmsg("invalid key id \"%s\"", kid),
 				 errdetail("A key id is 1 to %d characters of A-Z, a-z, 0-9, - and _.", JWS_KID_MAX)));
 }
@@ -200,8 +207,8 @@ PG_FUNCTION_INFO_V1(um_import_signing_key);
 Datum
 um_import_signing_key(PG_FUNCTION_ARGS)
 {
-	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int			alg = asymmetric_alg(PG_GETARG_TEXT_PP(1));
+	char	   *kid;
+	int			alg;
 	text	   *pem = PG_GETARG_TEXT_PP(2);
 	int			pem_alg;
 	uint8	   *der;
@@ -214,13 +221,15 @@ um_import_signing_key(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only superusers may import signing keys"),
 				 errdetail("Whoever holds the private half of an imported key can sign any token this database accepts.")));
+	kid = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_kid(kid);
+	alg = asymmetric_alg(PG_GETARG_TEXT_PP(1));
 	if (um_pk_public_from_pem(VARDATA_ANY(pem), VARSIZE_ANY_EXHDR(pem), &pem_alg,
 							  &der, &der_len) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not a public key for EdDSA or ES256"),
-				 errdetail("public_key must be a PEM \"PUBLIC KEY\" (SubjectPublicKeyInfo) of an Ed25519 or P-256 key.")));
+				 errdetail("public_key must be one PEM \"PUBLIC KEY\" block (SubjectPublicKeyInfo) of an Ed25519 or P-256 key, with nothing but white space around it; keys of small order are refused.")));
 	if (pem_alg != alg)
 	{
 		free(der);

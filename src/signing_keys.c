@@ -164,7 +164,8 @@ load_keys(void)
 				created_col,
 				retired_col,
 				alg_col,
-				public_col;
+				public_col,
+				signs_col;
 	MemoryContextCallback *cleanup;
 	Relation	rel;
 	TableScanDesc scan;
@@ -172,6 +173,7 @@ load_keys(void)
 	Snapshot	snapshot;
 	MemoryContext old;
 	TimestampTz newest = DT_NOBEGIN;
+	TimestampTz newest_created = DT_NOBEGIN;
 	int			capacity = 4;
 
 	if (!OidIsValid(relid))
@@ -187,6 +189,7 @@ load_keys(void)
 	/* Before 1.5 every key is HS256. */
 	alg_col = get_attnum(relid, "algorithm");
 	public_col = get_attnum(relid, "public_key");
+	signs_col = get_attnum(relid, "signs_since");
 
 	if (keys_context == NULL)
 		keys_context = AllocSetContextCreate(TopMemoryContext,
@@ -216,6 +219,7 @@ load_keys(void)
 		Datum		kid;
 		char		alg_name[16] = "HS256";
 		TimestampTz created;
+		TimestampTz signs;
 		um_signing_key *key;
 
 		slot_getattr(slot, retired_col, &isnull);
@@ -245,10 +249,22 @@ load_keys(void)
 		}
 		encode_header(key);
 
+		/* 1.5: the key with the latest signs_since (NULL: created_at) signs. */
 		created = DatumGetTimestampTz(slot_getattr(slot, created_col, &isnull));
-		if (key->can_sign && (current_key < 0 || created > newest))
+		signs = created;
+		if (signs_col != InvalidAttrNumber)
 		{
-			newest = created;
+			Datum		d = slot_getattr(slot, signs_col, &isnull);
+
+			if (!isnull)
+				signs = DatumGetTimestampTz(d);
+		}
+		if (key->can_sign &&
+			(current_key < 0 || signs > newest ||
+			 (signs == newest && created > newest_created)))
+		{
+			newest = signs;
+			newest_created = created;
 			current_key = nkeys - 1;
 		}
 	}

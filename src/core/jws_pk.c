@@ -76,13 +76,87 @@ alg_of(EVP_PKEY *pkey)
 	return 0;
 }
 
+/*
+ * Ed25519 public keys that let anyone sign anything: the points of small
+ * order (each with either sign bit), which verify R = that point, S = 0
+ * for every message, and the encodings of a y not below the field's prime
+ * (libsodium refuses the same set).  Facts of the curve, checked with an
+ * independent implementation of its arithmetic.
+ */
+static const uint8_t small_order[][COORD_BYTES] = {
+	/* 0 (order 4) */
+	{0},
+	/* 1 (order 1: the identity) */
+	{0x01},
+	/* order 8 */
+	{0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89,
+		0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+	0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+	/* order 8 */
+	{0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76,
+		0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6,
+	0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+	/* p - 1 (order 2) */
+	{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+};
+
+/* Whether a raw Ed25519 public key is one no signature may be trusted to. */
+static int
+weak_ed25519(const uint8_t raw[COORD_BYTES])
+{
+	size_t		i;
+	int			j;
+	int			below_p = 0;
+
+	for (i = 0; i < sizeof(small_order) / sizeof(small_order[0]); i++)
+	{
+		uint8_t		diff = (uint8_t) ((raw[31] & 0x7f) ^ small_order[i][31]);
+
+		for (j = 0; j < 31; j++)
+			diff |= raw[j] ^ small_order[i][j];
+		if (diff == 0)
+			return 1;
+	}
+	/* y (the low 255 bits) must be below p = 2^255 - 19: 0x7fff...ffed. */
+	if ((raw[31] & 0x7f) != 0x7f)
+		return 0;
+	for (j = 30; j > 0 && !below_p; j--)
+		below_p = raw[j] != 0xff;
+	return below_p ? 0 : raw[0] >= 0xed;
+}
+
+/* Whether a public key is one that signatures can be trusted to. */
+static int
+sound_public_key(int alg, EVP_PKEY *pkey)
+{
+	if (alg == UM_PK_EDDSA)
+	{
+		uint8_t		raw[COORD_BYTES];
+		size_t		n = sizeof(raw);
+
+		return EVP_PKEY_get_raw_public_key(pkey, raw, &n) == 1 &&
+			n == COORD_BYTES && !weak_ed25519(raw);
+	}
+	else
+	{
+		/* On the curve, not the point at infinity, of the group's order. */
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		int			ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+
+		EVP_PKEY_CTX_free(ctx);
+		return ok;
+	}
+}
+
 /* Wrap a libcrypto key of algorithm alg; frees it and NULL otherwise. */
 static um_pk_key *
 wrap(int alg, EVP_PKEY *pkey)
 {
 	um_pk_key  *key;
 
-	if (pkey == NULL || alg_of(pkey) != alg ||
+	if (pkey == NULL || alg_of(pkey) != alg || !sound_public_key(alg, pkey) ||
 		(key = malloc(sizeof(um_pk_key))) == NULL)
 	{
 		EVP_PKEY_free(pkey);
@@ -363,35 +437,61 @@ um_pk_jwk_coordinates(const um_pk_key *key, char x[UM_PK_COORD_LEN + 1],
 	return rc;
 }
 
-/* A PEM password callback that has none: nothing here is encrypted. */
 static int
-no_password(char *buf, int size, int rwflag, void *u)
+is_space(char c)
 {
-	(void) buf;
-	(void) size;
-	(void) rwflag;
-	(void) u;
-	return 0;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 int
 um_pk_public_from_pem(const char *pem, size_t len, int *alg,
 					  uint8_t **der, size_t *der_len)
 {
-	BIO		   *bio;
-	EVP_PKEY   *pkey = NULL;
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+	BIO		   *bio = NULL;
+	char	   *name = NULL;
+	char	   *header = NULL;
+	unsigned char *data = NULL;
+	long		data_len = 0;
+	size_t		start = 0;
+	um_pk_key  *key = NULL;
 	int			rc = -1;
+	char		rest;
 
 	*der = NULL;
 	*alg = 0;
-	if (len == 0 || len > INT_MAX)
+	/* Exactly one "PUBLIC KEY" block, with nothing but white space around. */
+	while (start < len && is_space(pem[start]))
+		start++;
+	if (len > INT_MAX || len - start < sizeof(begin) - 1 ||
+		memcmp(pem + start, begin, sizeof(begin) - 1) != 0)
 		return -1;
-	bio = BIO_new_mem_buf(pem, (int) len);
-	if (bio != NULL)
-		pkey = PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
-	if (pkey != NULL && (*alg = alg_of(pkey)) != 0)
-		rc = export_der(pkey, 0, der, der_len);
-	EVP_PKEY_free(pkey);
+	bio = BIO_new_mem_buf(pem + start, (int) (len - start));
+	if (bio != NULL &&
+		PEM_read_bio(bio, &name, &header, &data, &data_len) == 1 &&
+		strcmp(name, PEM_STRING_PUBLIC) == 0 && header[0] == '\0')
+	{
+		int			junk = 0;
+
+		while (!junk && BIO_read(bio, &rest, 1) == 1)
+			junk = !is_space(rest);
+		if (!junk)
+			rc = 0;
+	}
+	if (rc == 0)
+	{
+		rc = -1;
+		if ((key = um_pk_load_public(UM_PK_EDDSA, data, (size_t) data_len)) != NULL ||
+			(key = um_pk_load_public(UM_PK_ES256, data, (size_t) data_len)) != NULL)
+		{
+			*alg = key->alg;
+			rc = um_pk_public_der(key, der, der_len);
+		}
+	}
+	um_pk_free(key);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
 	BIO_free(bio);
 	ERR_clear_error();
 	return rc;

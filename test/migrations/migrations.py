@@ -794,6 +794,243 @@ def test_sessions_dump_restore(tap):
 
 
 # --------------------------------------------------------------------------
+# 5d. Key pairs (EdDSA, ES256) across the downgrade that drops them: the
+#     first version whose user_mgmt.signing_keys has the column algorithm,
+#     and the one below it.  Every downgrade from there is refused (55000,
+#     naming exactly the active EdDSA and ES256 keys, made here or imported,
+#     and changing nothing: schema, users, history, every column of every
+#     key) while one of them is unretired; once an HS256 key signs and they
+#     are retired it goes through: the key pairs are gone, every HS256 key
+#     is kept as it was and so are its tokens and the users; up again, the
+#     HS256 tokens still verify, the JWKS is empty and key pairs can be made
+#     again.  Then a dump and restore at the latest version (when it has key
+#     pairs) keeps every key, so that tokens of every algorithm issued
+#     before the dump verify after the restore, retired keys stay retired,
+#     and the JWKS and PEMs are the same.
+# --------------------------------------------------------------------------
+
+# RFC 8037 A.1's Ed25519 public key: a key another service signs with.
+RFC8037_PEM = ("-----BEGIN PUBLIC KEY-----\n"
+               "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+               "-----END PUBLIC KEY-----\n")
+
+
+def has_column(conn, table, column):
+    return q(conn, "SELECT count(*) > 0 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                   "pg_catalog.to_regclass(%s) AND attname = %s AND attnum > 0 AND NOT attisdropped",
+             (table, column))[0][0]
+
+
+def first_version_with_column(table, column):
+    """Like first_version_with_table, for a column."""
+    having = [v for v in VERSIONS if has_column(REFS[v].db.conn, table, column)]
+    if not having or having[0] == VERSIONS[0]:
+        return None, None
+    first = having[0]
+    return first, VERSIONS[VERSIONS.index(first) - 1]
+
+
+def key_rows(db):
+    """Every signing key, every column, as text."""
+    return sorted(r[0] for r in db.q("SELECT k::text FROM user_mgmt.signing_keys AS k"))
+
+
+def hs256_keys(db):
+    """(kid, secret, created_at, retired_at) of the HS256 keys."""
+    where = "algorithm = 'HS256'" if has_column(db.conn, "user_mgmt.signing_keys", "algorithm") else "true"
+    return db.q("SELECT kid, encode(secret, 'hex'), created_at, retired_at FROM user_mgmt.signing_keys "
+                "WHERE " + where + " ORDER BY kid")
+
+
+def subject(db, token):
+    """(None, sub) of a token that verifies, else (SQLSTATE, message)."""
+    return token_error(db, "SELECT user_mgmt.verify_token(%s) ->> 'sub'", (token,))
+
+
+def test_key_pairs_round_trip(tap):
+    top, below = first_version_with_column("user_mgmt.signing_keys", "algorithm")
+    if top is None:
+        tap.ok(True, "key pairs round trip: # SKIP no version introduces signing_keys.algorithm")
+        return
+    what = "key pairs %s -> %s -> %s" % (top, below, top)
+    db = DB("keys_trip")
+    db.q("CREATE EXTENSION user_mgmt VERSION %s", (top,))
+    plain = fill(db.conn, POOL, n=100)
+    db.q("SET user_mgmt.bcrypt_cost = 4")
+    uid = db.one("SELECT user_mgmt.create_user('kp_alice', %s, 'Key Pairs')", (SESSION_PW,))
+    hs0 = db.one("SELECT kid FROM user_mgmt.signing_keys WHERE retired_at IS NULL")
+    tokens = {"HS256": db.one("SELECT user_mgmt.issue_token(%s)", (uid,))}
+    ed = db.one("SELECT user_mgmt.rotate_signing_key('EdDSA')")
+    tokens["EdDSA"] = db.one("SELECT user_mgmt.login('kp_alice', %s)", (SESSION_PW,))
+    es = db.one("SELECT user_mgmt.rotate_signing_key('ES256')")
+    tokens["ES256"] = sign_in(db, "kp_alice")["access"]
+    db.q("SELECT user_mgmt.import_signing_key('partner-ed', 'EdDSA', %s)", (RFC8037_PEM,))
+    tap.eq([(jwt_part(t, 0)["alg"], jwt_part(t, 0)["kid"]) for t in tokens.values()],
+           [("HS256", hs0), ("EdDSA", ed), ("ES256", es)],
+           "%s: at %s, tokens of each algorithm carry their key's kid (control)" % (what, top))
+    for alg, tok in tokens.items():
+        tap.eq(subject(db, tok), (None, str(uid)), "%s: the %s token verifies at %s (control)" % (what, alg, top))
+
+    # -- refused while a key pair is active, whatever the target ---------------
+    def refused(targets, named, not_named, stage):
+        before = state(db)
+        keys_before = key_rows(db)
+        for target in targets:
+            label = "%s: downgrade to %s %s" % (what, target, stage)
+            err = sql_error(db.conn, "ALTER EXTENSION user_mgmt UPDATE TO '%s'" % target)
+            tap.ok(err is not None and err.pgcode == "55000", "%s is refused with SQLSTATE 55000" % label,
+                   lambda: "got: %s %s" % (err and err.pgcode, err))
+            text = error_text(err) if err is not None else ""
+            tap.ok(all(k in text for k in named) and not any(k in text for k in not_named),
+                   "%s: the error names the active key pairs and no other key" % label, text)
+            assert_unchanged(tap, db, before, label)
+            tap.eq(key_rows(db), keys_before, "%s: every signing key unchanged, every column" % label)
+        for alg, tok in tokens.items():
+            tap.eq(subject(db, tok), (None, str(uid)),
+                   "%s: after the refusals %s, the %s token still verifies" % (what, stage, alg))
+
+    older_than_top = [v for v in VERSIONS if vkey(v) < vkey(top)]
+    refused(older_than_top, [ed, es, "partner-ed"], [hs0],
+            "with EdDSA, ES256 and imported keys active")
+    hs1 = db.one("SELECT user_mgmt.rotate_signing_key('HS256')")
+    tokens["HS256 (new key)"] = db.one("SELECT user_mgmt.issue_token(%s)", (uid,))
+    db.q("SELECT user_mgmt.retire_signing_key(%s)", (ed,))
+    db.q("SELECT user_mgmt.retire_signing_key('partner-ed')")
+    tokens_down = {k: tokens.pop(k) for k in ("EdDSA",)}
+    refused([below], [es], [ed, "partner-ed", hs0, hs1], "with the ES256 key alone active")
+
+    # -- retired: down it goes ------------------------------------------------
+    db.q("SELECT user_mgmt.retire_signing_key(%s)", (es,))
+    tokens_down["ES256"] = tokens.pop("ES256")
+    tap.eq(db.one("SELECT user_mgmt.await_login_writer()"), True, "%s: the login writer is idle" % what)
+    cols = user_columns(db.conn)
+    users, seq, hist = users_snapshot(db.conn, cols), seq_state(db.conn), history(db.conn)
+    hs_keys = hs256_keys(db)
+    tap.eq([k[0] for k in hs_keys], sorted([hs0, hs1]), "%s: two HS256 keys before the downgrade (control)" % what)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (below,))
+    assert_schema_is(tap, db, below, what + " (down)")
+    assert_rows_kept(tap, db, users, cols, seq, what + " (down)")
+    assert_history(tap, db, hist, "downgrade", [top, below], what + " (down)")
+    tap.eq(hs256_keys(db), hs_keys, "%s: every HS256 key is kept as it was (kid, secret, created, retired), "
+                                    "and the EdDSA, ES256 and imported keys are gone" % what)
+    for alg, tok in tokens.items():
+        tap.eq(subject(db, tok), (None, str(uid)),
+               "%s: the %s token issued at %s verifies at %s" % (what, alg, top, below))
+    for alg, tok in tokens_down.items():
+        tap.eq(subject(db, tok), ("28000", "token has an unknown key id"),
+               "%s: the %s token, its key retired and deleted, does not verify at %s" % (what, alg, below))
+    tok = db.one("SELECT user_mgmt.login('kp_alice', %s)", (SESSION_PW,))
+    tap.ok(subject(db, tok) == (None, str(uid)) and jwt_part(tok, 0) == {"alg": "HS256", "typ": "JWT", "kid": hs1},
+           "%s: a login at %s gets an HS256 token of the current key that verifies" % (what, below),
+           lambda: repr((jwt_part(tok, 0), subject(db, tok))))
+    tokens["HS256 (%s login)" % below] = tok
+    tap.eq(verify_all(db.conn, dict(list(plain.items())[:40])), [], "%s: passwords still verify (40 users)" % what)
+
+    # -- and up again ---------------------------------------------------------
+    tap.eq(db.one("SELECT user_mgmt.await_login_writer()"), True, "%s: the login writer is idle" % what)
+    users, hist = users_snapshot(db.conn, cols), history(db.conn)
+    db.q("ALTER EXTENSION user_mgmt UPDATE TO %s", (top,))
+    assert_schema_is(tap, db, top, what + " (up again)")
+    assert_rows_kept(tap, db, users, cols, seq, what + " (up again)")
+    assert_history(tap, db, hist, "upgrade", [below, top], what + " (up again)")
+    tap.eq(db.q("SELECT kid, algorithm, public_key FROM user_mgmt.signing_keys ORDER BY kid"),
+           [(k[0], "HS256", None) for k in hs_keys], "%s: the keys are the HS256 keys, without public key" % what)
+    tap.eq(hs256_keys(db), hs_keys, "%s: unchanged (kid, secret, created, retired)" % what)
+    for alg, tok in tokens.items():
+        tap.eq(subject(db, tok), (None, str(uid)), "%s: the %s token verifies at %s again" % (what, alg, top))
+    for alg, tok in tokens_down.items():
+        tap.eq(subject(db, tok), ("28000", "token has an unknown key id"),
+               "%s: the %s token still does not" % (what, alg))
+    tap.eq(db.one("SELECT user_mgmt.jwks()"), {"keys": []}, "%s: the JWKS is empty" % what)
+    ed2 = db.one("SELECT user_mgmt.rotate_signing_key('EdDSA')")
+    tok = db.one("SELECT user_mgmt.issue_token(%s)", (uid,))
+    tap.ok(jwt_part(tok, 0)["alg"] == "EdDSA" and subject(db, tok) == (None, str(uid))
+           and [k["kid"] for k in db.one("SELECT user_mgmt.jwks()")["keys"]] == [ed2],
+           "%s: a new EdDSA key signs tokens that verify, and is the one key of the JWKS" % what,
+           lambda: repr(db.one("SELECT user_mgmt.jwks()")))
+    db.q("SELECT user_mgmt.stop_login_writer()")
+
+
+def test_key_pairs_dump_restore(tap):
+    if not has_column(REFS[LATEST].db.conn, "user_mgmt.signing_keys", "algorithm"):
+        tap.ok(True, "key pairs dump/restore: # SKIP %s has no key pairs" % LATEST)
+        return
+    what = "key pairs dump/restore at %s" % LATEST
+    src = DB("keys_dump_src")
+    src.q("CREATE EXTENSION user_mgmt VERSION %s", (LATEST,))
+    src.q("SET user_mgmt.bcrypt_cost = 4")
+    uid = src.one("SELECT user_mgmt.create_user('kd_alice', %s, 'Key Dump')", (SESSION_PW,))
+    good = {"HS256": src.one("SELECT user_mgmt.issue_token(%s)", (uid,))}
+    src.one("SELECT user_mgmt.rotate_signing_key('ES256')")
+    good["ES256"] = src.one("SELECT user_mgmt.issue_token(%s)", (uid,))
+    gone = src.one("SELECT user_mgmt.rotate_signing_key('EdDSA')")
+    retired = src.one("SELECT user_mgmt.issue_token(%s)", (uid,))
+    src.q("SELECT user_mgmt.retire_signing_key(%s)", (gone,))
+    ed = src.one("SELECT user_mgmt.rotate_signing_key('EdDSA')")
+    good["EdDSA (login)"] = src.one("SELECT user_mgmt.login('kd_alice', %s)", (SESSION_PW,))
+    good["EdDSA (sign_in)"] = sign_in(src, "kd_alice")["access"]
+    src.q("SELECT user_mgmt.import_signing_key('partner-ed', 'EdDSA', %s)", (RFC8037_PEM,))
+    tap.eq(jwt_part(good["EdDSA (sign_in)"], 0), {"alg": "EdDSA", "typ": "JWT", "kid": ed},
+           "%s: before the dump an EdDSA key signs (control)" % what)
+    for how, tok in good.items():
+        tap.eq(subject(src, tok), (None, str(uid)), "%s: before the dump, the %s token verifies (control)"
+               % (what, how))
+    tap.eq(subject(src, retired), ("28000", "token has an unknown key id"),
+           "%s: before the dump, the token of a retired EdDSA key is refused (control)" % what)
+    keys_before = key_rows(src)
+    jwks = src.one("SELECT user_mgmt.jwks()")
+    pems = src.q("SELECT kid, user_mgmt.public_key_pem(kid) FROM user_mgmt.signing_keys "
+                 "WHERE retired_at IS NULL AND algorithm <> 'HS256' ORDER BY kid")
+    private = src.one("SELECT user_mgmt.export_signing_key(%s)", (ed,))
+    tap.eq(sorted(k["kid"] for k in jwks["keys"]), sorted(k for k, _ in pems if k != "partner-ed"),
+           "%s: the JWKS has the ES256 and EdDSA keys made here (control)" % what)
+    src.q("SELECT user_mgmt.stop_login_writer()")
+    src.close()
+
+    dst = DB("keys_dump_dst", create=False)
+    with tempfile.TemporaryDirectory(prefix="um_mig_") as tmp:
+        archive = os.path.join(tmp, "db.dump")
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_dump"), "-Fc", "-f", archive, "-d", src.name],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "%s: pg_dump -Fc succeeds" % what, r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "createdb"), dst.name], capture_output=True, text=True)
+        tap.ok(r.returncode == 0, "%s: createdb succeeds" % what, r.stderr)
+        r = subprocess.run([os.path.join(PG_BINDIR, "pg_restore"), "--exit-on-error", "-d", dst.name, archive],
+                           capture_output=True, text=True)
+        tap.ok(r.returncode == 0 and r.stderr == "", "%s: pg_restore succeeds without errors or warnings" % what,
+               r.stderr)
+    assert_schema_is(tap, dst, LATEST, what)
+    keys_after = key_rows(dst)
+    tap.eq([k for k in keys_before if k not in keys_after], [],
+           "%s: every signing key is back, every column unchanged (%d keys)" % (what, len(keys_before)))
+    added = [k for k in keys_after if k not in keys_before]
+    if added:
+        tap.diag("%s: signing keys added by the restore itself (kid, algorithm): %s" % (what, dst.q(
+            "SELECT kid, algorithm FROM user_mgmt.signing_keys AS k WHERE k::text = ANY(%s)", (added,))))
+    for how, tok in good.items():
+        tap.eq(subject(dst, tok), (None, str(uid)), "%s: the %s token issued before the dump verifies after "
+                                                    "the restore" % (what, how))
+    tap.eq(subject(dst, retired), ("28000", "token has an unknown key id"),
+           "%s: the token of a key retired before the dump stays refused" % what)
+    tap.eq(dst.one("SELECT user_mgmt.jwks()"), jwks, "%s: the same JWKS" % what)
+    tap.eq(dst.q("SELECT kid, user_mgmt.public_key_pem(kid) FROM user_mgmt.signing_keys "
+                 "WHERE retired_at IS NULL AND algorithm <> 'HS256' ORDER BY kid"), pems,
+           "%s: the same public keys (PEM), the imported one too" % what)
+    tap.eq(dst.one("SELECT user_mgmt.export_signing_key(%s)", (ed,)), private,
+           "%s: the EdDSA private key is the same" % what)
+    dst.q("SET user_mgmt.bcrypt_cost = 4")
+    tok = dst.one("SELECT user_mgmt.login('kd_alice', %s)", (SESSION_PW,))
+    tap.eq(subject(dst, tok), (None, str(uid)), "%s: a login after the restore gets a token that verifies" % what)
+    # The restore runs CREATE EXTENSION, which makes an HS256 key of its own,
+    # newer than every restored key: it then signs, not the EdDSA key.
+    tap.todo = "the restore's own HS256 key takes over signing (reported)"
+    tap.eq(jwt_part(tok, 0), {"alg": "EdDSA", "typ": "JWT", "kid": ed},
+           "%s: after the restore, the EdDSA key that signed before the dump still signs" % what)
+    tap.todo = None
+    dst.q("SELECT user_mgmt.stop_login_writer()")
+
+
+# --------------------------------------------------------------------------
 # 6. check_schema() reports drift.  Each manual change, in its own fresh
 #    database at the latest version, gives at least one row, all about the
 #    changed object, with problem/expected/found that make sense; the
@@ -914,6 +1151,8 @@ def main():
         run_test(tap, "login state downgrade", test_login_state_downgrade)
     run_test(tap, "sessions round trip", test_sessions_round_trip)
     run_test(tap, "sessions dump/restore", test_sessions_dump_restore)
+    run_test(tap, "key pairs round trip", test_key_pairs_round_trip)
+    run_test(tap, "key pairs dump/restore", test_key_pairs_dump_restore)
     if has_function(REFS[LATEST].db.conn, "user_mgmt.check_schema()"):
         for d in DRIFTS:
             run_test(tap, "drift %s" % d[0], test_drift, d)

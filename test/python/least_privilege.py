@@ -27,11 +27,22 @@ its search_path, and calls the API, the session functions included: results
 must be right and no planted function may run (each one raises a NOTICE,
 advances a sequence -- which no rollback undoes -- and logs a row); nor may
 one run when an administrator whose search_path starts with public revokes
-sessions or changes accounts (the triggers that end sessions).
+sessions or changes accounts (the triggers that end sessions), or (1.5)
+makes, imports and retires EdDSA and ES256 keys.
+
+Since 1.5 um_app also reads the public keys (jwks(), public_key_pem()) and
+verifies EdDSA and ES256 tokens, in the database and offline with PyJWT
+from the JWKS or the PEM alone; it can neither make (rotate_signing_key,
+new_signing_key_material), import (even granted EXECUTE: superusers only),
+export, retire nor read keys, and nothing it can build from what is public
+(an HS256 token whose secret is a public key's PEM, DER or JWK x, an alg
+swapped on a real token, a DER ECDSA signature, a key pair of its own)
+gets past verify_token, set_session_token or logout.
 """
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -42,6 +53,9 @@ import uuid
 import bcrypt
 import jwt
 import psycopg2
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from psycopg2 import sql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -185,6 +199,33 @@ def unsigned(claims):
     return "%s.%s." % (b64url(b'{"alg":"none","typ":"JWT"}'), b64url(json.dumps(claims).encode()))
 
 
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hs256(header, claims, secret):
+    """An HS256 token with any secret at all (PyJWT refuses a PEM as one)."""
+    signing_input = "%s.%s" % (b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()))
+    return signing_input + "." + b64url(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
+
+
+def reheader(token, header):
+    """token with another header, its claims and signature kept."""
+    _, body, sig = token.split(".")
+    return "%s.%s.%s" % (b64url(json.dumps(header).encode()), body, sig)
+
+
+def pem_der(pem):
+    return base64.b64decode("".join(line for line in pem.splitlines() if not line.startswith("-----")))
+
+
+def new_ed25519():
+    """(private key, its public key in PEM) of a fresh Ed25519 key pair."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 def superuser():
     # pg_catalog only: the test plants shadowing operators in public, which
     # would otherwise capture this connection's own queries.
@@ -299,6 +340,12 @@ class Base(unittest.TestCase):
     def current_kid(self):
         tok = self.su_q("SELECT user_mgmt.issue_token(%s)", self.alice)
         return jwt.get_unverified_header(tok)["kid"]
+
+    def has_key_pairs(self):
+        return self.su_q("SELECT to_regprocedure('user_mgmt.jwks()') IS NOT NULL")
+
+    def keys_snapshot(self):
+        return self.su_q("SELECT jsonb_agg(to_jsonb(k) ORDER BY kid) FROM user_mgmt.signing_keys AS k")
 
 
 class PrivilegeTest(Base):
@@ -470,6 +517,11 @@ class PrivilegeTest(Base):
             revoked += self.su_q("SELECT array_agg(oid::regprocedure::text) FROM pg_proc "
                                  "WHERE pronamespace = 'user_mgmt'::regnamespace AND proname ~ '^session_' "
                                  "AND prorettype <> 'trigger'::regtype")
+        if self.has_key_pairs():
+            # 1.5: making, importing and generating keys is not PUBLIC's
+            revoked += ["user_mgmt.rotate_signing_key(text)",
+                        "user_mgmt.import_signing_key(text, text, text)",
+                        "user_mgmt.new_signing_key_material(text)"]
         public = ["user_mgmt.login(text, text)",
                   "user_mgmt.authenticate(text, text)",
                   "user_mgmt.verify_token(text)",
@@ -484,6 +536,9 @@ class PrivilegeTest(Base):
                        "user_mgmt.logout()",
                        "user_mgmt.logout_all()",
                        "user_mgmt.current_session_id()"]
+        if self.has_key_pairs():
+            # 1.5: the public keys are everyone's
+            public += ["user_mgmt.jwks()", "user_mgmt.public_key_pem(text)"]
         for f in revoked + public:
             with self.subTest(function=f):
                 self.assertEqual(self.su_q("SELECT has_function_privilege('public', %s, 'EXECUTE')", f),
@@ -802,6 +857,40 @@ class HijackTest(Base):
             admin.close()
         self.assertEqual(self.fired(), (False, 0, []), "a planted object ran in an administrator's call")
 
+    def key_calls_under_planted_search_path(self):
+        """1.5: an administrator whose search_path starts with public makes,
+        imports and retires keys, and um_app, under its planted search_path,
+        reads the JWKS and the PEM and verifies an EdDSA token: the right
+        results, and nothing planted runs."""
+        _, partner_pem = new_ed25519()
+        admin = tap.connect(DB, options="-c search_path=public,um_app_schema,pg_catalog")
+        admin.autocommit = True
+        try:
+            es = self.q_on(admin, "SELECT user_mgmt.rotate_signing_key('ES256')")
+            ed = self.q_on(admin, "SELECT user_mgmt.rotate_signing_key('EdDSA')")
+            ed2 = self.q_on(admin, "SELECT user_mgmt.rotate_signing_key()")
+            self.q_on(admin, "SELECT user_mgmt.import_signing_key('lp-partner', 'EdDSA', %s)", partner_pem)
+            self.assertEqual(self.su_q("SELECT jsonb_object_agg(kid, algorithm) FROM user_mgmt.signing_keys "
+                                       "WHERE kid IN (%s, %s, %s, 'lp-partner')", es, ed, ed2),
+                             {es: "ES256", ed: "EdDSA", ed2: "EdDSA", "lp-partner": "EdDSA"})
+            self.app_q("SET search_path = pg_temp, public, um_app_schema")
+            jwks = {k["kid"]: k for k in self.app_q("SELECT user_mgmt.jwks()")["keys"]}
+            self.assertEqual(sorted(jwks), sorted([es, ed, ed2]))
+            self.assertEqual(self.app_q("SELECT user_mgmt.public_key_pem('lp-partner')"), partner_pem)
+            tok = self.app_q("SELECT user_mgmt.login('lp_alice', %s)", PW)
+            self.assertEqual(jwt.get_unverified_header(tok), {"alg": "EdDSA", "typ": "JWT", "kid": ed2})
+            c = self.app_q("SELECT user_mgmt.verify_token(%s)", tok)
+            self.assertEqual((c["sub"], c["role"]), (str(self.alice), "USER"))
+            self.assertEqual(jwt.decode(tok, jwt.PyJWK(jwks[ed2]).key, algorithms=["EdDSA"])["sub"],
+                             str(self.alice))
+            self.app_q("RESET search_path")
+            self.q_on(admin, "SELECT user_mgmt.rotate_signing_key('HS256')")
+            for kid in (es, ed, ed2, "lp-partner"):
+                self.q_on(admin, "SELECT user_mgmt.retire_signing_key(%s)", kid)
+        finally:
+            admin.close()
+        self.assertEqual(self.fired(), (False, 0, []), "a planted object ran in a key function")
+
     def unplant(self):
         """Drops what plant() put in public, so that other tests do not meet it."""
         with self.su.cursor() as cur:
@@ -883,6 +972,8 @@ class HijackTest(Base):
         self.assertIsNone(self.su_q("SELECT locked_until FROM user_mgmt.accounts WHERE id = %s", self.alice))
         if self.su_q("SELECT to_regclass('user_mgmt.sessions') IS NOT NULL"):
             self.admin_calls_under_planted_search_path()
+        if self.has_key_pairs():
+            self.key_calls_under_planted_search_path()
 
         # Control: the shadows do fire when the caller's own code resolves to them.
         self.app_q("SET search_path = um_app_schema, pg_catalog")
@@ -1003,6 +1094,144 @@ class SessionTest(Base):
         # and bob's refresh token still works, once (it was never presented)
         self.assertEqual(self.row_on(self.su, "SELECT session_id::text FROM user_mgmt.refresh(%s)", bob_refresh)[0],
                          bob_sid)
+
+
+class KeyPairTest(Base):
+    """1.5: EdDSA and ES256 keys, seen from um_app.  Each test makes an
+    EdDSA key and then an ES256 key that signs, and leaves an HS256 key
+    signing and the key pairs retired, as the other tests expect."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.has_key_pairs():
+            self.skipTest("the installed version has no EdDSA and ES256 keys")
+        self.addCleanup(self.back_to_hs256)
+        self.ed = self.su_q("SELECT user_mgmt.rotate_signing_key('EdDSA')")
+        self.ed_token = self.app_q("SELECT user_mgmt.login('lp_alice', %s)", PW)
+        self.es = self.su_q("SELECT user_mgmt.rotate_signing_key('ES256')")
+
+    def back_to_hs256(self):
+        self.su_q("SELECT user_mgmt.rotate_signing_key('HS256')")
+        self.su_q("SELECT count(*) FROM (SELECT user_mgmt.retire_signing_key(kid) FROM user_mgmt.signing_keys "
+                  "WHERE algorithm <> 'HS256' AND retired_at IS NULL) AS r")
+
+    def test_public_keys_verify_anywhere(self):
+        jwks = self.app_q("SELECT user_mgmt.jwks()")
+        self.assertEqual(jwks, self.su_q("SELECT user_mgmt.jwks()"))
+        by_kid = {k["kid"]: k for k in jwks["keys"]}
+        self.assertEqual({k: (v["kty"], v["crv"], v["alg"], v["use"]) for k, v in by_kid.items()},
+                         {self.ed: ("OKP", "Ed25519", "EdDSA", "sig"), self.es: ("EC", "P-256", "ES256", "sig")})
+        self.assertFalse([k for k in jwks["keys"] if "d" in k], "a private key in the JWKS")
+        pems = {kid: self.app_q("SELECT user_mgmt.public_key_pem(%s)", kid) for kid in (self.ed, self.es)}
+        for kid, pem in pems.items():
+            self.assertEqual(pem, self.su_q("SELECT user_mgmt.public_key_pem(%s)", kid))
+            self.assertEqual(pem_der(pem), bytes(self.su_q("SELECT public_key FROM user_mgmt.signing_keys "
+                                                           "WHERE kid = %s", kid)))
+        es_token = self.app_row("SELECT access_token FROM user_mgmt.sign_in('lp_alice', %s)", PW)[0]
+        for tok, kid, alg in ((self.ed_token, self.ed, "EdDSA"), (es_token, self.es, "ES256")):
+            with self.subTest(alg=alg):
+                self.assertEqual(jwt.get_unverified_header(tok), {"alg": alg, "typ": "JWT", "kid": kid})
+                self.assertEqual(len(b64url_decode(tok.split(".")[2])), 64)
+                c = self.app_q("SELECT user_mgmt.verify_token(%s)", tok)
+                self.assertEqual((c["sub"], c["role"]), (str(self.alice), "USER"))
+                # offline, from the JWKS alone and from the PEM alone
+                self.assertEqual(jwt.decode(tok, jwt.PyJWK(by_kid[kid]).key, algorithms=[alg]), c)
+                self.assertEqual(jwt.decode(tok, pems[kid], algorithms=[alg]), c)
+        hs = self.su_q("SELECT kid FROM user_mgmt.signing_keys WHERE algorithm = 'HS256' AND retired_at IS NULL "
+                       "LIMIT 1")
+        self.assertAppSqlState("22023", "SELECT user_mgmt.public_key_pem(%s)", hs)
+        self.assertAppSqlState("P0002", "SELECT user_mgmt.public_key_pem('no-such-key')")
+
+    def test_keys_are_not_um_apps(self):
+        keys_before = self.keys_snapshot()
+        mine, mine_pem = new_ed25519()
+        mine_der = pem_der(mine_pem)
+        forbidden = [
+            ("SELECT user_mgmt.rotate_signing_key('EdDSA')", ()),
+            ("SELECT user_mgmt.rotate_signing_key('HS256')", ()),
+            ("SELECT user_mgmt.rotate_signing_key(NULL::text)", ()),
+            ("SELECT user_mgmt.rotate_signing_key()", ()),
+            ("SELECT * FROM user_mgmt.new_signing_key_material('EdDSA')", ()),
+            ("SELECT user_mgmt.import_signing_key('lp-mine', 'EdDSA', %s)", (mine_pem,)),
+            ("SELECT user_mgmt.export_signing_key(%s)", (self.ed,)),
+            ("SELECT user_mgmt.export_signing_key(%s)", (self.es,)),
+            ("SELECT user_mgmt.export_signing_key()", ()),
+            ("SELECT user_mgmt.retire_signing_key(%s)", (self.es,)),
+            ("SELECT public_key FROM user_mgmt.signing_keys", ()),
+            ("SELECT kid, algorithm FROM user_mgmt.signing_keys", ()),
+            ("UPDATE user_mgmt.signing_keys SET algorithm = 'HS256', secret = public_key, public_key = NULL "
+             "WHERE kid = %s", (self.es,)),
+            ("UPDATE user_mgmt.signing_keys SET public_key = %s WHERE kid = %s", (mine_der, self.ed)),
+            ("INSERT INTO user_mgmt.signing_keys (kid, algorithm, public_key) VALUES ('lp-mine', 'EdDSA', %s)",
+             (mine_der,)),
+        ]
+        for query, args in forbidden:
+            with self.subTest(query=query):
+                self.assertAppSqlState("42501", query, *args)
+        # granted EXECUTE, importing is still a superuser's
+        self.su_q("GRANT EXECUTE ON FUNCTION user_mgmt.import_signing_key(text, text, text) TO um_app")
+        try:
+            e = self.assertAppSqlState("42501", "SELECT user_mgmt.import_signing_key('lp-mine', 'EdDSA', %s)",
+                                       mine_pem)
+            self.assertEqual(e.diag.message_primary, "only superusers may import signing keys")
+        finally:
+            self.su_q("REVOKE EXECUTE ON FUNCTION user_mgmt.import_signing_key(text, text, text) FROM um_app")
+        self.assertEqual(self.keys_snapshot(), keys_before)
+        # and tokens of its own key pair are nobody's
+        sid = self.app_row("SELECT session_id::text FROM user_mgmt.sign_in('lp_alice', %s)", PW)[0]
+        t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
+        claims = {"sub": str(self.alice), "username": "lp_alice", "role": "ADMIN", "sid": sid,
+                  "iat": t, "exp": t + 600}
+        for kid in ("lp-mine", self.ed):
+            tok = jwt.encode(claims, mine, algorithm="EdDSA", headers={"kid": kid})
+            with self.subTest(kid=kid):
+                self.assertAppSqlState("28000", "SELECT user_mgmt.verify_token(%s)", tok)
+                self.assertAppSqlState("28000", "SELECT user_mgmt.set_session_token(%s)", tok)
+
+    def test_no_algorithm_confusion(self):
+        """What um_app can read (the JWKS, the PEMs, its own tokens) forges
+        nothing: every crafted token names alice's live session and says
+        ADMIN, and each is refused by verify_token, set_session_token and
+        logout, leaving the session live."""
+        access, _, sid = self.app_row("SELECT access_token, refresh_token, session_id::text "
+                                      "FROM user_mgmt.sign_in('lp_alice', %s)", PW)
+        self.assertEqual(jwt.get_unverified_header(access)["kid"], self.es)
+        jwks = {k["kid"]: k for k in self.app_q("SELECT user_mgmt.jwks()")["keys"]}
+        t = int(self.su_q("SELECT floor(extract(epoch FROM now()))::bigint"))
+        claims = {"sub": str(self.alice), "username": "lp_alice", "role": "ADMIN", "sid": sid,
+                  "iat": t, "exp": t + 600}
+        mismatch = []      # HS256 with a public key as its secret
+        for kid in (self.ed, self.es):
+            pem = self.app_q("SELECT user_mgmt.public_key_pem(%s)", kid)
+            for secret in (pem.encode(), pem.strip().encode(), pem_der(pem), b64url_decode(jwks[kid]["x"]),
+                           json.dumps(jwks[kid]).encode()):
+                mismatch.append(hs256({"alg": "HS256", "typ": "JWT", "kid": kid}, claims, secret))
+            mismatch.append(hs256({"alg": "HS256", "typ": "JWT"}, claims, pem.encode()))  # the current key's
+        # a real token of either key under the other algorithm, or HS256
+        for tok, kid, others in ((self.ed_token, self.ed, ("ES256", "HS256")),
+                                 (access, self.es, ("EdDSA", "HS256"))):
+            for alg in others:
+                mismatch.append(reheader(tok, {"alg": alg, "typ": "JWT", "kid": kid}))
+        mismatch.append(reheader(self.ed_token, {"alg": "EdDSA", "typ": "JWT"}))  # no kid: the ES256 key's
+        sig = b64url_decode(access.split(".")[2])
+        other = [
+            tampered(access, role="ADMIN"),
+            access.rsplit(".", 1)[0] + "." + b64url(encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                                                          int.from_bytes(sig[32:], "big"))),
+            reheader(access, {"alg": "none", "typ": "JWT", "kid": self.es}),
+            reheader(access, {"alg": "ES384", "typ": "JWT", "kid": self.es}),
+            reheader(self.ed_token, {"alg": "Ed25519", "typ": "JWT", "kid": self.ed}),
+            unsigned(claims),
+        ]
+        for tok in mismatch + other:
+            for query in ("SELECT user_mgmt.verify_token(%s)", "SELECT user_mgmt.set_session_token(%s)",
+                          "SELECT user_mgmt.logout(%s)"):
+                with self.subTest(query=query, token=tok):
+                    e = self.assertAppSqlState("28000", query, tok)
+                    if tok in mismatch:
+                        self.assertEqual(e.diag.message_primary, "token algorithm does not match its key")
+        c = self.app_q("SELECT user_mgmt.verify_token(%s)", access)
+        self.assertEqual((c["role"], c["sid"]), ("USER", sid), "a forged token ended or changed the session")
 
 
 class SignUpTest(Base):

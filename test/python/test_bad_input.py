@@ -11,7 +11,15 @@ refresh-token-shaped junk, live access and refresh tokens and a used
 refresh token, session ids that name nothing (all zeros, all ones, random)
 or a live or revoked session, odd addresses ('::', '255.255.255.255/0')
 and hashes of the wrong length; a function without arguments is called
-once more after set_session_token() of a live session's token.  Each call
+once more after set_session_token() of a live session's token.  Since 1.5
+arguments are also told apart by name: an `algorithm` is EdDSA unless it
+is the bad value (unknown, wrongly cased or padded names), a
+`public_key` is RFC 8037's Ed25519 key in PEM unless it is PEM junk (a
+private key, P-384, RSA, a compressed P-256 point, Ed25519's identity
+point, truncated, headers only, two keys, 10 MB bodies, 400,000 headers,
+20,000 private keys),
+and a `kid` also takes kids that are too long, not base64url, or name a
+live HS256 key, an EdDSA key pair or an imported key.  Each call
 runs in a transaction of its own that is rolled back, as a superuser (the
 widest access), with a statement_timeout; the lockout is off, so that the
 good username and password always log in and the bad values of the
@@ -102,12 +110,78 @@ VALUES = {
 }
 
 
+def pem(der_hex, label="PUBLIC KEY"):
+    """SQL for a PEM of DER given in hex."""
+    return ("(E'-----BEGIN %s-----\\n' || encode(decode('%s', 'hex'), 'base64') || "
+            "E'\\n-----END %s-----\\n')" % (label, der_hex, label))
+
+
+# (1.5) RFC 8037 A.1's Ed25519 public key, and RFC 7515 A.3's P-256 one.
+ED25519_SPKI = "302a300506032b6570032100d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+P256_X = "7fcdce2770f6c45d4183cbee6fdb4b7b580733357be9ef13bacf6e3c7bd15445"
+P256_SPKI = ("3059301306072a8648ce3d020106082a8648ce3d03010703420004" + P256_X +
+             "c7f144cd1bbd9b7e872cdfedb9eeb9f4b3695d6ea90b24ad8a4623288588e5ad")
+PEM_HEAD = "E'-----BEGIN PUBLIC KEY-----\\n'"
+PEM_TAIL = "E'\\n-----END PUBLIC KEY-----\\n'"
+# (1.5) Values by argument name, for the arguments whose text is not just
+# text: (a plausible value, more bad ones than TEXT_BAD's).
+BY_NAME = {
+    "algorithm": ("'EdDSA'", [
+        "'RS256'", "'HS256'", "'none'", "'eddsa'", "'EDDSA'", "'es256'", "'ES384'", "'ES256K'",
+        "'Ed25519'", "'Ed448'", "'P-256'", "' EdDSA'", "'EdDSA '", "E'EdDSA\\n'", "'ES256,EdDSA'"]),
+    "public_key": (pem(ED25519_SPKI), [
+        # a private key (RFC 8037 A.1's), P-384, RSA-1024, a compressed P-256
+        # point, the Ed25519 identity point (a small-order key)
+        pem("302e020100300506032b657004220420"
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "PRIVATE KEY"),
+        "E'-----BEGIN PUBLIC KEY-----\\nMHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEt+3KWL5mgFHEk9hZDh1d7k0Z0PY7KM6V\\n"
+        "szlrAuta67i8dG+Aa8o5wwU2mTOToYSU2Jombm8jfOuCuJDCoUWYL6g1zeP4+1vG\\n"
+        "5Oil8489jKWMIYpw6VT/dowm+sWc9pfA\\n-----END PUBLIC KEY-----\\n'",
+        "E'-----BEGIN PUBLIC KEY-----\\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCyZxl80yJLiykME9m5XJUMaN0/\\n"
+        "Y86AYqrFRs9tRq7Sc4arcAxoXo3g6XabHJxv+601NQ43Nmkl7fmPrnettiYc7vq8\\n"
+        "71NGpxnWunkNHPgKSPbIAPVLFUS5mnxXm0nn9+JzsNeKNURa827zLfPH79DDUdrA\\n"
+        "x3DI3uits8M+ho8n3wIDAQAB\\n-----END PUBLIC KEY-----\\n'",
+        pem("3039301306072a8648ce3d020106082a8648ce3d03010703220003" + P256_X),
+        pem("302a300506032b6570032100" + "01" + "00" * 31),
+        # the right key under another label, or with bytes after its DER
+        pem(ED25519_SPKI, "CERTIFICATE"),
+        pem(ED25519_SPKI, "EC PUBLIC KEY"),
+        pem(ED25519_SPKI + "00"),
+        pem(P256_SPKI[:-2]),
+        pem("302a300506032b6570032100" + "00" * 31),
+        # cut short, headers alone, junk inside, two keys, CRLF
+        "left(%s, 60)" % pem(ED25519_SPKI),
+        PEM_HEAD, "%s || %s" % (PEM_HEAD, PEM_TAIL),
+        "%s || '@@@@' || %s" % (PEM_HEAD, PEM_TAIL),
+        "%s || %s" % (pem(ED25519_SPKI), pem(P256_SPKI)),
+        "replace(%s, E'\\n', E'\\r\\n')" % pem(P256_SPKI),
+        "encode(decode('%s', 'hex'), 'base64')" % ED25519_SPKI,
+        # 10 MB: a body of base64 on one line and on many, 400,000 headers,
+        # and 20,000 private keys before nothing
+        "%s || repeat('A', %d) || %s" % (PEM_HEAD, TEN_MB, PEM_TAIL),
+        "%s || repeat(E'QUFBQUFB\\n', %d) || %s" % (PEM_HEAD, TEN_MB // 9, PEM_TAIL),
+        "repeat(%s, 400000)" % PEM_HEAD,
+        "repeat(%s, 20000)" % pem(ED25519_SPKI, "PRIVATE KEY")]),
+    "kid": ("'olga_pass_1234'", [
+        "repeat('k', 64)", "repeat('k', 65)", "'bad kid'", "'kid/../x'", "'кид'",
+        "(SELECT kid FROM user_mgmt.signing_keys WHERE algorithm = 'HS256' AND retired_at IS NULL LIMIT 1)",
+        "(SELECT kid FROM user_mgmt.signing_keys WHERE algorithm = 'EdDSA' AND secret IS NOT NULL LIMIT 1)",
+        "'um-imported'"]),
+}
+
+
 def functions(conn):
-    """(signature, [argument types]) of every callable member function."""
+    """(signature, [argument types], [argument names]) of every callable
+    member function (the names of its input arguments, '' when unnamed)."""
     with conn.cursor() as cur:
         cur.execute("""
             SELECT p.oid::regprocedure::text,
-                   ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t)
+                   ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t),
+                   ARRAY(SELECT coalesce(a.name, '')
+                         FROM unnest(coalesce(p.proargnames, array_fill(NULL::text, ARRAY[p.pronargs])),
+                                     coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[p.pronargs])))
+                              WITH ORDINALITY AS a(name, mode, n)
+                         WHERE a.mode IN ('i', 'b', 'v') ORDER BY a.n)
             FROM pg_proc p
             JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
             WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
@@ -130,13 +204,15 @@ def calls(funcs):
     a function without arguments is called once (and, with sessions, once
     more after set_session_token of a live session's token)."""
     out = []
-    has_sessions = any(sig.startswith("user_mgmt.sign_in(") for sig, _ in funcs)
-    for sig, types in funcs:
+    has_sessions = any(sig.startswith("user_mgmt.sign_in(") for sig, _, _ in funcs)
+    for sig, types, names in funcs:
         name = sig.split("(")[0]
         for t in types:
             if t not in VALUES:
                 raise AssertionError("%s: no values for argument type %s: add them" % (sig, t))
-        good = [VALUES[t][0] for t in types]
+        # (1.5) an argument with a name of BY_NAME takes its values too
+        good = [BY_NAME[n][0] if t == "text" and n in BY_NAME else VALUES[t][0]
+                for t, n in zip(types, names)]
         if not types:
             out.append((sig, "SELECT %s()" % name))
             if has_sessions:
@@ -145,7 +221,8 @@ def calls(funcs):
                 out.append(("%s, after set_session_token" % sig,
                             "SELECT user_mgmt.set_session_token(%s); SELECT %s()" % (LIVE_ACCESS_TOKEN, name)))
         for i, t in enumerate(types):
-            for bad in VALUES[t][1]:
+            extra = BY_NAME[names[i]][1] if t == "text" and names[i] in BY_NAME else []
+            for bad in VALUES[t][1] + extra:
                 if needs_sessions(bad) and not has_sessions:
                     continue
                 args = list(good)
@@ -181,6 +258,12 @@ class BadInputTest(unittest.TestCase):
             cur.execute("SET user_mgmt.max_failed_logins = 0")
             cur.execute("SELECT user_mgmt.create_user('olga_pass_1234', 'olga_pass_1234', 'Ольга')")
             cur.execute("SELECT user_mgmt.create_user(%s, %s, 'Token Owner')", TOKEN_OWNER)
+            if any(sig == "user_mgmt.jwks()" for sig, _, _ in functions(cur.connection)):
+                # (1.5) a key pair of each kind, an imported key, and an HS256
+                # key that signs: kids for the bad values to name
+                cur.execute("SELECT user_mgmt.rotate_signing_key('EdDSA'), "
+                            "user_mgmt.rotate_signing_key('ES256'), user_mgmt.rotate_signing_key('HS256')")
+                cur.execute("SELECT user_mgmt.import_signing_key('um-imported', 'ES256', %s)" % pem(P256_SPKI))
             cur.execute("SELECT pg_backend_pid()")
             cls.pid = cur.fetchone()[0]
         cls.conn.autocommit = False
@@ -251,7 +334,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_every_argument_type_has_values(self):
         # a new argument type fails calls() loudly instead of going untested
-        for sig, types in functions(self.conn):
+        for sig, types, _ in functions(self.conn):
             for t in types:
                 self.assertIn(t, VALUES, sig)
 

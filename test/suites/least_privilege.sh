@@ -5,7 +5,10 @@
 # and the administrative functions (42501), cannot end another user's
 # session or get an ADMIN token, and cannot hijack the SECURITY DEFINER
 # functions with shadowing functions, operators or tables in its own
-# schema, public or pg_temp.  The tests themselves are
+# schema, public or pg_temp; 1.5: it reads the public keys (jwks(),
+# public_key_pem()) and verifies EdDSA and ES256 tokens, but makes,
+# imports, exports or reads no key and forges nothing by confusing
+# algorithms.  The tests themselves are
 # in test/python/least_privilege.py.
 #
 # Needs PGHOST/PGPORT/PGUSER of a superuser on a running PostgreSQL 15

@@ -5,7 +5,9 @@
 # migrations that change nothing, dump/restore, the login state across the
 # downgrade that drops it, sessions and tokens across the upgrade that
 # brings them and the downgrade that drops them (and across a dump and
-# restore), check_schema() drift detection and the shape of the update
+# restore), key pairs (1.5: EdDSA and ES256) across the downgrade that
+# refuses them while active and drops them once retired (and across a dump
+# and restore), check_schema() drift detection and the shape of the update
 # paths.  The tests themselves are in
 # test/migrations/migrations.py (one header comment per test).
 #

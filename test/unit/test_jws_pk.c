@@ -224,6 +224,105 @@ test_pem(void)
 		   "pk: algorithm names are exact");
 }
 
+/* An Ed25519 SPKI around 32 raw bytes. */
+static size_t
+ed_spki(const uint8_t raw[32], uint8_t *der)
+{
+	static const uint8_t prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65,
+	0x70, 0x03, 0x21, 0x00};
+
+	memcpy(der, prefix, sizeof(prefix));
+	memcpy(der + sizeof(prefix), raw, 32);
+	return sizeof(prefix) + 32;
+}
+
+static void
+test_weak_keys(void)
+{
+	uint8_t		raw[32];
+	uint8_t		der[64];
+	uint8_t		sig[UM_PK_SIG_LEN];
+	int			refused = 1;
+	int			i;
+	static const char *const weak[] = {
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0000000000000000000000000000000000000000000000000000000000000080",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000080",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+	};
+
+	for (i = 0; i < (int) (sizeof(weak) / sizeof(weak[0])); i++)
+	{
+		um_pk_key  *key;
+
+		from_hex(weak[i], raw);
+		key = um_pk_load_public(UM_PK_EDDSA, der, ed_spki(raw, der));
+		if (key != NULL)
+		{
+			refused = 0;
+			tap_diag("weak key %s loaded", weak[i]);
+		}
+		um_pk_free(key);
+	}
+	tap_ok(refused, "pk: the 12 small-order and non-canonical Ed25519 keys are refused");
+
+	/* The forgery such a key would allow: R = identity, S = 0. */
+	memset(sig, 0, sizeof(sig));
+	sig[0] = 1;
+	from_hex(ed_public_hex + 24, raw);
+	{
+		um_pk_key  *key = um_pk_load_public(UM_PK_EDDSA, der, ed_spki(raw, der));
+
+		tap_ok(key != NULL && um_pk_verify(key, (const uint8_t *) "any", 3, sig, 64) == 0,
+			   "pk: R = identity, S = 0 does not verify with a sound key");
+		um_pk_free(key);
+	}
+}
+
+static void
+test_strict_pem(void)
+{
+	uint8_t    *der;
+	size_t		len;
+	int			alg;
+	char		text[2048];
+	const char *private_pem =
+		"-----BEGIN PRIVATE KEY-----\n"
+		"MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+		"-----END PRIVATE KEY-----\n";
+
+	snprintf(text, sizeof(text), "\n  %s\n\n", es_public_pem);
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) == 0 && alg == UM_PK_ES256,
+		   "pk: white space around the PEM is fine");
+	free(der);
+	snprintf(text, sizeof(text), "%s%s", private_pem, es_public_pem);
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) != 0,
+		   "pk: a private key before the public one is refused");
+	snprintf(text, sizeof(text), "%s%s", es_public_pem, es_public_pem);
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) != 0,
+		   "pk: two public keys are refused");
+	snprintf(text, sizeof(text), "junk\n%s", es_public_pem);
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) != 0,
+		   "pk: text before the PEM is refused");
+	snprintf(text, sizeof(text), "%sjunk", es_public_pem);
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) != 0,
+		   "pk: text after the PEM is refused");
+	snprintf(text, sizeof(text), "-----BEGIN PUBLIC KEY-----\nProc-Type: 4,ENCRYPTED\n\n"
+			 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7\n"
+			 "6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==\n"
+			 "-----END PUBLIC KEY-----\n");
+	tap_ok(um_pk_public_from_pem(text, strlen(text), &alg, &der, &len) != 0,
+		   "pk: a PEM with headers is refused");
+}
+
 void
 test_jws_pk(void)
 {
@@ -231,4 +330,6 @@ test_jws_pk(void)
 	test_round_trips(UM_PK_EDDSA, "EdDSA");
 	test_round_trips(UM_PK_ES256, "ES256");
 	test_pem();
+	test_weak_keys();
+	test_strict_pem();
 }
