@@ -168,6 +168,22 @@ FROM user_mgmt.signing_keys WHERE algorithm <> 'HS256' ORDER BY created_at;
 -- Fresh keys each time.
 SELECT count(DISTINCT secret) AS secrets, count(DISTINCT public_key) AS public_keys
 FROM user_mgmt.signing_keys WHERE algorithm <> 'HS256';
+-- Which key signs: the latest signs_since (a rotation's moment); the key
+-- made by installing the extension (or by a restore's CREATE EXTENSION)
+-- has -infinity, so that a restored signer goes on signing.
+SELECT regress.mask(kid) AS kid, algorithm,
+       CASE WHEN signs_since = '-infinity' THEN 'since install'
+            WHEN signs_since IS NULL THEN 'since created'
+            WHEN signs_since >= created_at THEN 'since rotated' END AS signs
+FROM user_mgmt.signing_keys ORDER BY created_at;
+-- The HS256 key, brought forward, signs again; set back to NULL (since it
+-- was made, long ago), es2 signs.
+UPDATE user_mgmt.signing_keys SET signs_since = clock_timestamp()
+WHERE retired_at IS NULL AND algorithm = 'HS256';
+SELECT convert_from(regress.b64url_decode(split_part(user_mgmt.issue_token(:uid), '.', 1)), 'UTF8')::jsonb ->> 'alg' AS alg;
+UPDATE user_mgmt.signing_keys SET signs_since = NULL
+WHERE retired_at IS NULL AND algorithm = 'HS256';
+SELECT convert_from(regress.b64url_decode(split_part(user_mgmt.issue_token(:uid), '.', 1)), 'UTF8')::jsonb ->> 'alg' AS alg;
 -- The key pairs come from new_signing_key_material (internal).
 SELECT octet_length(m.secret) AS secret_bytes, octet_length(m.public_key) AS public_key_bytes
 FROM user_mgmt.new_signing_key_material('EdDSA') AS m;
@@ -335,6 +351,16 @@ SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %
 -- only EdDSA and ES256, exactly so
 SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'HS256', :'ed_pem'));
 SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'Ed25519', :'ed_pem'));
+-- a weak Ed25519 key (the identity point: anyone could sign for it), a
+-- private key before the public one, two keys, junk after the key
+SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'weak', 'EdDSA',
+    E'-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n-----END PUBLIC KEY-----\n'));
+SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'EdDSA',
+    E'-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n' || :'ed_pem'));
+SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'EdDSA',
+    :'ed_pem' || :'ed_pem'));
+SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'EdDSA',
+    :'ed_pem' || 'junk'));
 -- no PEM, a broken one, a private key, a curve that is not P-256
 SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'EdDSA', 'not a key'));
 SELECT * FROM regress.error_of(format('SELECT user_mgmt.import_signing_key(%L, %L, %L)', 'k1', 'EdDSA', ''));

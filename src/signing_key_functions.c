@@ -229,7 +229,7 @@ um_import_signing_key(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not a public key for EdDSA or ES256"),
-				 errdetail("public_key must be one PEM \"PUBLIC KEY\" block (SubjectPublicKeyInfo) of an Ed25519 or P-256 key, with nothing but white space around it; keys of small order are refused.")));
+				 errdetail("public_key must be one PEM \"PUBLIC KEY\" block, alone, of a sound Ed25519 or P-256 key.")));
 	if (pem_alg != alg)
 	{
 		free(der);
