@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Interoperability with the bcrypt and JWT libraries of other languages:
-# Node.js (bcryptjs, jsonwebtoken, installed from the npm registry into
-# test/interop/node_modules) and PHP (password_hash / password_verify, which
-# make $2y$ hashes).  Prints TAP; needs PGHOST/PGPORT/PGUSER of a running
-# cluster with the extension installed.
+# Node.js (bcryptjs, jsonwebtoken, and jose for the EdDSA and ES256 keys of
+# 1.5, installed from the npm registry into test/interop/node_modules) and
+# PHP (password_hash / password_verify, which make $2y$ hashes).  Prints TAP;
+# needs PGHOST/PGPORT/PGUSER of a running cluster with the extension (1.5)
+# installed, as a superuser.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../interop" && pwd)
 db=um_test_library_interop
@@ -35,9 +36,10 @@ php_hash() { php -r 'echo password_hash($argv[1], PASSWORD_BCRYPT, ["cost" => 4]
 # shellcheck disable=SC2016
 php_check() { php -r 'echo password_verify($argv[1], $argv[2]) ? "true" : "false";' -- "$1" "$2"; }
 
-if [[ ! -d $here/node_modules/bcryptjs || ! -d $here/node_modules/jsonwebtoken ]]; then
+if [[ ! -d $here/node_modules/bcryptjs || ! -d $here/node_modules/jsonwebtoken ||
+	! -d $here/node_modules/jose ]]; then
 	out=$(cd "$here" && npm install --no-audit --no-fund --no-package-lock 2>&1)
-	ok $? "npm installs bcryptjs and jsonwebtoken" "$out"
+	ok $? "npm installs bcryptjs, jsonwebtoken and jose" "$out"
 fi
 
 dropdb --if-exists "$db" >/dev/null 2>&1
@@ -147,6 +149,86 @@ r=$(sql "SELECT user_mgmt.logout(:'t')" "t=$token")
 [[ $r == t ]]; ok $? "logout() takes the jsonwebtoken token and ends its session" "$r"$'\n'"token: $token"
 reject "token's session has been revoked" "$token" \
 	"verify_token rejects the jsonwebtoken token once its session is logged out"
+
+# 1.5: EdDSA and ES256 with Node's jose (on WebCrypto, not on our code).
+# jose verifies our tokens with nothing but the JWK Set of jwks() (the key
+# picked by kid, the algorithms pinned to that key's alg); tokens jose signs
+# with a key pair of its own verify here once a superuser imported its
+# public key (exportSPKI), when they carry the sid and sub of a live session,
+# taken from a token our login() issued.
+jose() { node "$here/jose.mjs" "$@" 2>&1; }
+b64url() {	# b64url <text>: unpadded base64url of the text
+	sql "SELECT rtrim(translate(encode(convert_to(:'s', 'UTF8'), 'base64'), E'+/\n', '-_'), '=')" "s=$1"
+}
+declare -A jose_kp
+for alg in EdDSA ES256; do
+	jose_kp[$alg]=$(jose keypair "$alg")
+done
+for alg in EdDSA ES256; do
+	other=$([[ $alg == EdDSA ]] && echo ES256 || echo EdDSA)
+	kid=$(sql "SELECT user_mgmt.rotate_signing_key(:'a')" "a=$alg")
+	declare -A tok=()
+	tok[login]=$(sql "SELECT user_mgmt.login('interop', 'interop password')")
+	pair=$(sql "SELECT access_token || ' ' || refresh_token FROM user_mgmt.sign_in('interop', 'interop password')")
+	tok[sign_in]=${pair% *}
+	tok[refresh]=$(sql "SELECT access_token FROM user_mgmt.refresh(:'r')" "r=${pair#* }")
+	tok[issue_token]=$(sql "SELECT user_mgmt.issue_token($uid)")
+	jwks=$(sql "SELECT user_mgmt.jwks()")
+	for origin in login sign_in refresh issue_token; do
+		out=$(jose verify "$jwks" "${tok[$origin]}")
+		r=$(sql "SELECT (:'o'::jsonb ->> 'alg') = :'alg' AND (:'o'::jsonb ->> 'kid') = :'kid'
+			AND (:'o'::jsonb -> 'claims') = user_mgmt.verify_token(:'t')" \
+			"o=$out" "alg=$alg" "kid=$kid" "t=${tok[$origin]}")
+		[[ $r == t ]]
+		ok $? "jose verifies our $alg token of $origin() with the JWK Set alone, and reads verify_token's claims" "$out / $r"
+	done
+	t=${tok[login]}
+	sig=${t##*.}
+	out=$(jose verify "$jwks" "${t%.*}.$([[ ${sig:0:1} == A ]] && echo B || echo A)${sig:1}")
+	[[ $out == ERR_JWS_SIGNATURE_VERIFICATION_FAILED:* ]]
+	ok $? "jose refuses our $alg token with a changed signature" "$out"
+	out=$(jose verify "$jwks" "$(b64url "{\"alg\":\"$other\",\"typ\":\"JWT\",\"kid\":\"$kid\"}").${t#*.}")
+	[[ $out == ERR_JOSE_ALG_NOT_ALLOWED:* ]]
+	ok $? "jose, pinned to the key's alg, refuses our $alg token relabelled $other" "$out"
+
+	# jose's own key pair, its public key imported here
+	login_claims=$(jose verify "$jwks" "$t")
+	sid=$(sql "SELECT :'o'::jsonb -> 'claims' ->> 'sid'" "o=$login_claims")
+	sub=$(sql "SELECT :'o'::jsonb -> 'claims' ->> 'sub'" "o=$login_claims")
+	now=$(sql "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint")
+	pkcs8=$(sql "SELECT :'kp'::jsonb ->> 'pkcs8'" "kp=${jose_kp[$alg]}")
+	spki=$(sql "SELECT :'kp'::jsonb ->> 'spki'" "kp=${jose_kp[$alg]}")
+	other_pkcs8=$(sql "SELECT :'kp'::jsonb ->> 'pkcs8'" "kp=${jose_kp[$other]}")
+	jkid="jose-$alg"
+	r=$(sql "SELECT FROM user_mgmt.import_signing_key(:'k', :'a', :'p');
+		SELECT (SELECT algorithm = :'a' AND public_key IS NOT NULL AND secret IS NULL
+				FROM user_mgmt.signing_keys WHERE kid = :'k')
+		AND user_mgmt.public_key_pem(:'k') LIKE '-----BEGIN PUBLIC KEY-----%'
+		AND NOT user_mgmt.jwks()::text LIKE '%' || :'k' || '%'" "k=$jkid" "a=$alg" "p=$spki")
+	[[ $r == t ]]; ok $? "import_signing_key takes jose's $alg public key (exportSPKI); jwks() does not publish it" "$r"$'\n'"$spki"
+	claims="{\"sub\":\"$sub\",\"role\":\"CASHIER\",\"sid\":\"$sid\",\"iat\":$now,\"exp\":$((now + 600))}"
+	token=$(jose sign "$alg" "$pkcs8" "$jkid" "$claims")
+	r=$(sql "SELECT user_mgmt.verify_token(:'t') = :'c'::jsonb" "t=$token" "c=$claims")
+	[[ $r == t ]]; ok $? "verify_token accepts an $alg token jose signed, with the sid of a live session" "$r"$'\n'"token: $token"
+	reject "invalid token signature" \
+		"$(jose sign "$alg" "$(sql "SELECT :'kp'::jsonb ->> 'pkcs8'" "kp=$(jose keypair "$alg")")" "$jkid" "$claims")" \
+		"verify_token rejects an $alg token jose signed with another key under the imported kid"
+	reject "token algorithm does not match its key" \
+		"$(node_lib sign "$(printf '%s' "$spki" | od -An -v -tx1 | tr -d ' \n')" "$jkid" "$claims" HS256)" \
+		"verify_token rejects an HS256 token (jsonwebtoken) whose secret is the imported $alg public key PEM"
+	reject "token algorithm does not match its key" \
+		"$(jose sign "$other" "$other_pkcs8" "$jkid" "$claims")" \
+		"verify_token rejects an $other token jose signed under the imported $alg kid"
+	reject "token has an unknown key id" \
+		"$(jose sign "$alg" "$pkcs8" "jose-never-imported" "$claims")" \
+		"verify_token rejects an $alg token jose signed under a kid that was never imported"
+	r=$(sql "SELECT FROM user_mgmt.retire_signing_key(:'k');
+		SELECT retired_at IS NOT NULL FROM user_mgmt.signing_keys WHERE kid = :'k'" "k=$jkid")
+	[[ $r == t ]]; ok $? "retire_signing_key retires jose's imported $alg key" "$r"
+	reject "token has an unknown key id" "$token" \
+		"verify_token rejects the jose $alg token once its imported key is retired"
+done
+
 r=$(sql "SELECT user_mgmt.stop_login_writer()")
 [[ $r == t ]]; ok $? "the database's login writer stops" "$r"
 
