@@ -32,6 +32,9 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 # The Blowfish inner loop is the product's hot path: see bench/.
 $(CORE_OBJS): override CFLAGS += -O3 -fomit-frame-pointer
 
+# The dependency files the compiler writes (see below).
+EXTRA_CLEAN = $(OBJS:.o=.d)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -41,6 +44,11 @@ include $(PGXS)
 ifeq ($(shell grep -c '^\#define USE_OPENSSL 1' '$(includedir_server)/pg_config.h'),0)
 $(error user_mgmt needs a PostgreSQL built with OpenSSL (configure --with-ssl=openssl); $(includedir_server)/pg_config.h does not define USE_OPENSSL)
 endif
+
+# Rebuild what includes a changed header (src/core's structs are shared
+# with the binding): the compiler writes each object's dependencies.
+override CFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
 
 # A VPATH build writes its objects under the build directory.
 ifneq ($(VPATH),)

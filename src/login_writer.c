@@ -327,6 +327,52 @@ run_reserve(batch_item *item)
 		elog(ERROR, "login_guard_reserve returned \"%s\"", result);
 }
 
+/*
+ * Run fn(item) in a subtransaction of its own: when it fails, the failure
+ * is logged (as "could not <what>") and only its own work is rolled back.
+ */
+static bool
+run_isolated(void (*fn) (batch_item *), batch_item *item, const char *what)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		fn(item);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		ereport(LOG,
+				(errcode(edata->sqlerrcode),
+				 errmsg("user_mgmt login writer could not %s: %s", what, edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+static void
+open_session(batch_item *item)
+{
+	um_session_writer_open(&item->request, &item->reply);
+}
+
 static void
 run_complete(batch_item *item)
 {
@@ -366,9 +412,13 @@ run_complete(batch_item *item)
 	item->reply.locked_until = isnull ? 0 : DatumGetTimestampTz(locked);
 
 	/* A right password that asked for a session gets it in the same step. */
+	/*
+	 * Should that fail, the login stays recorded and only the session is
+	 * missing: the caller refuses the login (UM_SESSION_NONE).
+	 */
 	if (r->outcome == UM_OUTCOME_OK && r->user_known && r->session.open &&
-		r->incarnation == my_incarnation)
-		um_session_writer_open(r, &item->reply);
+		!run_isolated(open_session, item, "open a session"))
+		memset(&item->reply.session, 0, sizeof(item->reply.session));
 	item->reply.result = UM_RESULT_DONE;
 }
 
@@ -578,36 +628,8 @@ run_item(batch_item *item)
 static void
 run_item_isolated(batch_item *item)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(context);
-	PG_TRY();
-	{
-		run_item(item);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-		ereport(LOG,
-				(errcode(edata->sqlerrcode),
-				 errmsg("user_mgmt login writer could not record a login attempt: %s",
-						edata->message)));
-		FreeErrorData(edata);
+	if (!run_isolated(run_item, item, "record a login attempt"))
 		item->reply.result = UM_RESULT_FAILED;
-	}
-	PG_END_TRY();
 }
 
 /*

@@ -32,8 +32,12 @@
 #include "session_cache.h"
 #include "sessions.h"
 
-/* Past this many entries the cache starts again from empty. */
-#define MAX_CACHED 8192
+/*
+ * Past this many sessions (about 2 MB) the cache starts again from empty;
+ * it is sized for it from the start, so that refilling never splits.
+ */
+#define MAX_CACHED_SESSIONS 16384
+#define MAX_CACHED_ACCOUNTS 16384
 
 typedef struct cached_session
 {
@@ -167,7 +171,8 @@ freshen(void)
 	HASHCTL		ctl;
 
 	if (!stale && sessions != NULL &&
-		hash_get_num_entries(sessions) + hash_get_num_entries(accounts) < MAX_CACHED)
+		hash_get_num_entries(sessions) < MAX_CACHED_SESSIONS &&
+		hash_get_num_entries(accounts) < MAX_CACHED_ACCOUNTS)
 		return;
 	stale = false;
 	memo.valid = false;
@@ -181,11 +186,11 @@ freshen(void)
 	ctl.keysize = sizeof(pg_uuid_t);
 	ctl.entrysize = sizeof(cached_session);
 	ctl.hcxt = CacheMemoryContext;
-	sessions = hash_create("user_mgmt sessions", 256, &ctl,
+	sessions = hash_create("user_mgmt sessions", MAX_CACHED_SESSIONS, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.keysize = sizeof(int32);
 	ctl.entrysize = sizeof(cached_account);
-	accounts = hash_create("user_mgmt accounts", 256, &ctl,
+	accounts = hash_create("user_mgmt accounts", MAX_CACHED_ACCOUNTS, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	if (!layout.valid)
 		load_layout();

@@ -378,7 +378,8 @@ void
 um_token_identity_of(const um_verified_token *token, bool need_role,
 					 um_token_identity *id)
 {
-	json_member members[3] = {{.name = "sub"}, {.name = "role"}, {.name = "sid"}};
+	/* Found by the claims' parse (jws_parse_claims). */
+	const json_member *members[3] = {&token->claims.sub, &token->claims.role, &token->claims.sid};
 	const char *needs = need_role ?
 		"A token needs the string claims sub (a user id) and role." :
 		"A token needs the string claim sub (a user id).";
@@ -388,11 +389,7 @@ um_token_identity_of(const um_verified_token *token, bool need_role,
 	long		user_id;
 
 	memset(id, 0, sizeof(*id));
-	/* Already validated by the verification; this only finds members. */
-	if (json_scan_object(token->payload, token->payload_len, members, 3) != JSON_OK)
-		reject_malformed(JWS_ERR_CLAIMS_JSON);
-
-	string_claim(&members[0], sub, sizeof(sub), needs);
+	string_claim(members[0], sub, sizeof(sub), needs);
 	errno = 0;
 	user_id = strtol(sub, &end, 10);
 	if (errno != 0 || *sub == '\0' || *end != '\0' || user_id < 1 || user_id > PG_INT32_MAX)
@@ -403,18 +400,18 @@ um_token_identity_of(const um_verified_token *token, bool need_role,
 				 errdetail("%s", needs)));
 	id->user_id = (int32) user_id;
 
-	if (need_role || members[1].type != JSON_ABSENT)
+	if (need_role || members[1]->type != JSON_ABSENT)
 	{
-		string_claim(&members[1], id->role, sizeof(id->role), needs);
+		string_claim(members[1], id->role, sizeof(id->role), needs);
 		id->has_role = true;
 	}
 
-	if (members[2].type != JSON_ABSENT)
+	if (members[2]->type != JSON_ABSENT)
 	{
 		size_t		len = 0;
 
-		if (members[2].type != JSON_STRING ||
-			json_string_decode(members[2].raw, members[2].raw_len, sid, sizeof(sid), &len) != JSON_OK ||
+		if (members[2]->type != JSON_STRING ||
+			json_string_decode(members[2]->raw, members[2]->raw_len, sid, sizeof(sid), &len) != JSON_OK ||
 			um_uuid_parse(sid, len, id->sid.data) != 0)
 			reject("malformed token",
 				   errdetail("The sid claim is not a session id."));

@@ -20,6 +20,10 @@ UM_DEPS_PACKAGES=(
     python3-sqlalchemy
     python3-alembic
     python3-asyncpg
+    python3-fastapi
+    python3-httpx
+    python3-multipart
+    python3-pip
     php-cli
     debhelper
     dpkg-dev

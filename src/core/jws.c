@@ -129,13 +129,17 @@ numeric_date(const json_member *m, int *has, int64_t *value,
 int
 jws_parse_claims(const char *json, size_t len, jws_claims *c)
 {
-	json_member m[3] = {{.name = "exp"}, {.name = "nbf"}, {.name = "iat"}};
+	json_member m[6] = {{.name = "exp"}, {.name = "nbf"}, {.name = "iat"},
+	{.name = "sub"}, {.name = "role"}, {.name = "sid"}};
 	int			status;
 
 	memset(c, 0, sizeof(*c));
-	c->json_status = json_scan_object(json, len, m, 3);
+	c->json_status = json_scan_object(json, len, m, 6);
 	if (c->json_status != JSON_OK)
 		return JWS_ERR_CLAIMS_JSON;
+	c->sub = m[3];
+	c->role = m[4];
+	c->sid = m[5];
 	if ((status = numeric_date(&m[0], &c->has_exp, &c->exp,
 							   JWS_ERR_EXP_NOT_NUMBER,
 							   JWS_ERR_EXP_RANGE)) != JWS_OK ||

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json_scan.h"
+
 #define JWS_ALG_MAX		15		/* bytes, without the NUL */
 #define JWS_KID_MAX		64
 #define JWS_TYP_MAX		64
@@ -67,7 +69,12 @@ typedef struct jws_header
 	int			json_status;	/* enum json_status behind HEADER_JSON */
 } jws_header;
 
-/* NumericDate claims, floored to whole seconds. */
+/*
+ * NumericDate claims, floored to whole seconds; and, found in the same
+ * scan, the identity claims sub, role and sid as json_scan_object gives
+ * them (type JSON_ABSENT when missing; raw points into the scanned text),
+ * for the binding to interpret.
+ */
 typedef struct jws_claims
 {
 	int			has_exp;
@@ -76,6 +83,9 @@ typedef struct jws_claims
 	int64_t		nbf;
 	int			has_iat;
 	int64_t		iat;
+	json_member sub;
+	json_member role;
+	json_member sid;
 	int			json_status;	/* enum json_status behind CLAIMS_JSON */
 } jws_claims;
 
@@ -95,7 +105,8 @@ extern int	jws_parse_header(const char *json, size_t len, jws_header *h);
 
 /*
  * Parse a decoded claims set: a strict JSON object whose "exp", "nbf" and
- * "iat", where present, are numbers within int64 once floored.
+ * "iat", where present, are numbers within int64 once floored; "sub",
+ * "role" and "sid" are found but not judged.
  */
 extern int	jws_parse_claims(const char *json, size_t len, jws_claims *c);
 
