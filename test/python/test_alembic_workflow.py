@@ -76,8 +76,9 @@ from api.user.models import Base as TutorialBase  # noqa: E402
 DB_CLI = "um_test_alembic_cli"      # search_path = user_mgmt, public
 DB_API = "um_test_alembic_api"      # default search_path
 APP_ROLE = "um_test_alembic_app"
-CHAIN = ["um_1_0", "um_1_1", "um_1_2", "um_1_3", "um_1_4"]
+CHAIN = ["um_1_0", "um_1_1", "um_1_2", "um_1_3", "um_1_4", "um_1_5"]
 VERSION_OF = {rev: "1.%s" % rev[-1] for rev in CHAIN}
+HEAD, BEFORE_HEAD = CHAIN[-1], CHAIN[-2]
 TUTORIAL_COLUMNS = ("id", "username", "hashed_password", "role", "full_name")
 PW = "correct horse battery"
 CLI_TIMEOUT = 60
@@ -256,12 +257,11 @@ class CliCycleTest(unittest.TestCase):
             self.assertIn("-> %s" % rev, out.stderr)
         self.assertEqual(CHAIN[-1], "um_%s" % default_version().replace(".", "_"),
                          "the chain ends at the control file's default_version")
-        self.assert_state("um_1_4", cli=True)
+        self.assert_state(HEAD, cli=True)
         history = execute(self.conn, "SELECT version, coalesce(previous_version, ''), direction "
                                      "FROM user_mgmt.migration_history()")
-        self.assertEqual(history, [("1.0", "", "install"), ("1.1", "1.0", "upgrade"),
-                                   ("1.2", "1.1", "upgrade"), ("1.3", "1.2", "upgrade"),
-                                   ("1.4", "1.3", "upgrade")])
+        self.assertEqual(history, [("1.0", "", "install")] +
+                         [(VERSION_OF[b], VERSION_OF[a], "upgrade") for a, b in zip(CHAIN, CHAIN[1:])])
         self.assertIsNone(scalar(self.conn, "SELECT to_regclass('user_mgmt.alembic_version')"))
         self.assert_app_grants()
         # users: an ADMIN made by the superuser, a USER signed up by the
@@ -283,21 +283,23 @@ class CliCycleTest(unittest.TestCase):
 
     def test_2_downgrade_one_keeps_data(self):
         self.alembic("downgrade", "-1")
-        self.assert_state("um_1_3", cli=True)
+        self.assert_state(BEFORE_HEAD, cli=True)
 
     def test_3_revision_refuses_extension_moved_by_hand(self):
-        execute(self.conn, "ALTER EXTENSION user_mgmt UPDATE TO '1.4'")
+        head, before = VERSION_OF[HEAD], VERSION_OF[BEFORE_HEAD]
+        execute(self.conn, "ALTER EXTENSION user_mgmt UPDATE TO '%s'" % head)
         try:
             proc = self.alembic("upgrade", "head", ok=False)
             self.assertIn("ExtensionVersionMismatch", proc.stderr)
-            self.assertIn("from version 1.3 to 1.4, but the database has version 1.4", proc.stderr)
+            self.assertIn("from version %s to %s, but the database has version %s" % (before, head, head),
+                          proc.stderr)
         finally:
-            execute(self.conn, "ALTER EXTENSION user_mgmt UPDATE TO '1.3'")
-        self.assert_state("um_1_3")
+            execute(self.conn, "ALTER EXTENSION user_mgmt UPDATE TO '%s'" % before)
+        self.assert_state(BEFORE_HEAD)
 
     def test_4_up_again_then_down_to_1_0_step_by_step(self):
         self.alembic("upgrade", "head")
-        self.assert_state("um_1_4")
+        self.assert_state(HEAD)
         self.assert_app_grants()
         for rev in reversed(CHAIN[:-1]):
             if rev == "um_1_0":
@@ -320,7 +322,7 @@ class CliCycleTest(unittest.TestCase):
 
     def test_5_up_from_1_0_keeps_data_and_grants(self):
         self.alembic("upgrade", "head")
-        self.assert_state("um_1_4")
+        self.assert_state(HEAD)
         self.assert_app_grants()
         ok = execute(self.conn, "SELECT username, user_mgmt.verify_password(%s, hashed_password) "
                                 "FROM user_mgmt.users ORDER BY id", (PW,))
@@ -340,12 +342,12 @@ class CliCycleTest(unittest.TestCase):
                 body = f.read()
         self.assertNotIn("op.", body)
         self.assertEqual(len(re.findall(r"^    pass$", body, re.M)), 2, body)
-        self.assertIn("down_revision = 'um_1_4'", body)
+        self.assertIn("down_revision = '%s'" % HEAD, body)
 
     def test_7_offline_sql(self):
         out = self.alembic("upgrade", "head", "--sql").stdout
         self.assertIn("CREATE EXTENSION user_mgmt VERSION '1.0';", out)
-        for v in ("1.1", "1.2", "1.3", "1.4"):
+        for v in (VERSION_OF[r] for r in CHAIN[1:]):
             self.assertIn("ALTER EXTENSION user_mgmt UPDATE TO '%s';" % v, out)
         self.assertIn("CREATE TABLE public.alembic_version", out)
         self.assertIn('GRANT EXECUTE ON FUNCTION user_mgmt.sign_up(text, text, text) TO %s;'
