@@ -86,9 +86,18 @@ DROP INDEX user_mgmt.users_username_lower_key;
 CREATE OR REPLACE FUNCTION user_mgmt.role_labels() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN ARRAY['hacked'];
+-- The application's own objects are additions, not drift (1.5); an object
+-- slipped into the extension is drift.
+CREATE INDEX users_full_name_idx ON user_mgmt.users (full_name);
+CREATE FUNCTION user_mgmt.app_helper() RETURNS int LANGUAGE sql RETURN 1;
+CREATE FUNCTION user_mgmt.smuggled() RETURNS int LANGUAGE sql RETURN 2;
+ALTER EXTENSION user_mgmt ADD FUNCTION user_mgmt.smuggled();
 \x on
 SELECT * FROM user_mgmt.check_schema();
 \x off
+SELECT count(*) FILTER (WHERE problem = 'added') AS added,
+       count(*) FILTER (WHERE problem <> 'added') AS drift
+FROM user_mgmt.check_schema();
 
 \c contrib_regression
 DROP DATABASE regress_user_mgmt_walk;

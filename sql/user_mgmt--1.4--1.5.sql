@@ -182,6 +182,38 @@ COMMENT ON FUNCTION user_mgmt.import_signing_key(text, text, text) IS
 
 REVOKE ALL ON FUNCTION user_mgmt.import_signing_key(text, text, text) FROM PUBLIC;
 
+/*
+ * check_schema() tells the application's own objects from drift: an
+ * object the installed version does not define is 'added' (an index,
+ * trigger, policy, column or function of the application's, in the schema
+ * or on the extension's tables), unless it is a member of the extension
+ * ('unexpected': drift, like 'missing' and 'changed').
+ */
+CREATE OR REPLACE FUNCTION user_mgmt.check_schema()
+RETURNS TABLE (object_type text, object_name text, problem text,
+			   expected text, found text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT COALESCE(e.object_type, f.object_type),
+		COALESCE(e.object_name, f.object_name),
+		CASE WHEN f.object_name IS NULL THEN 'missing'
+			WHEN e.object_name IS NOT NULL THEN 'changed'
+			WHEN f.object_type OPERATOR(pg_catalog.=) 'extension member'
+				AND f.definition OPERATOR(pg_catalog.=) 'member' THEN 'unexpected'
+			ELSE 'added' END,
+		e.definition, f.definition
+	FROM user_mgmt.expected_schema_objects() AS e
+		FULL JOIN user_mgmt.schema_objects() AS f
+		ON e.object_type OPERATOR(pg_catalog.=) f.object_type
+		AND e.object_name OPERATOR(pg_catalog.=) f.object_name
+	WHERE e.definition IS DISTINCT FROM f.definition
+	ORDER BY 1, 2;
+END;
+
+COMMENT ON FUNCTION user_mgmt.check_schema() IS
+'Differences between the live objects and what the installed version defines (like alembic check): missing, changed or unexpected (drift of the extension''s own objects), or added (the application''s own objects); no drift when no row is missing, changed or unexpected';
+
 /* What version 1.5 defines (scripts/expected_schema_objects.sh). */
 CREATE OR REPLACE FUNCTION user_mgmt.expected_schema_objects()
 RETURNS TABLE (object_type text, object_name text, definition text)
@@ -383,7 +415,7 @@ END)'),
 		('function', 'user_mgmt.change_password(text,text,text)', 'md5 94b0d29b1135250e4b663431376495f3'),
 		('function', 'user_mgmt.check_full_name(text)', 'md5 def08d8612b77970086b4a79ca1ed13f'),
 		('function', 'user_mgmt.check_password_policy(text)', 'md5 42707a3df506f73e1396a882629ef556'),
-		('function', 'user_mgmt.check_schema()', 'md5 460444ad3f537dfe85539dff11ad56d5'),
+		('function', 'user_mgmt.check_schema()', 'md5 1a85bb85923f1645adf2a680d480a96e'),
 		('function', 'user_mgmt.check_username(text)', 'md5 61751d297b7f631b1e8e4b3b199c6d06'),
 		('function', 'user_mgmt.create_user(text,text,text,user_mgmt.role)', 'md5 50b0ef898962cac9b056a55769f55511'),
 		('function', 'user_mgmt.current_session_id()', 'md5 fd9045350e4798ede4b6df78e114aec8'),

@@ -104,6 +104,30 @@ COMMENT ON COLUMN user_mgmt.signing_keys.secret IS 'The HMAC secret (at least 32
 COMMENT ON CONSTRAINT signing_keys_secret_check ON user_mgmt.signing_keys IS
 'An HS256 secret has at least 256 bits';
 
+/* check_schema() as 1.1 to 1.4 have it (no 'added'). */
+CREATE OR REPLACE FUNCTION user_mgmt.check_schema()
+RETURNS TABLE (object_type text, object_name text, problem text,
+			   expected text, found text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT COALESCE(e.object_type, f.object_type),
+		COALESCE(e.object_name, f.object_name),
+		CASE WHEN f.object_name IS NULL THEN 'missing'
+			WHEN e.object_name IS NULL THEN 'unexpected'
+			ELSE 'changed' END,
+		e.definition, f.definition
+	FROM user_mgmt.expected_schema_objects() AS e
+		FULL JOIN user_mgmt.schema_objects() AS f
+		ON e.object_type OPERATOR(pg_catalog.=) f.object_type
+		AND e.object_name OPERATOR(pg_catalog.=) f.object_name
+	WHERE e.definition IS DISTINCT FROM f.definition
+	ORDER BY 1, 2;
+END;
+
+COMMENT ON FUNCTION user_mgmt.check_schema() IS
+'Differences between the live objects and what the installed version defines (like alembic check); empty when clean';
+
 /* What version 1.4 defines (scripts/expected_schema_objects.sh). */
 CREATE OR REPLACE FUNCTION user_mgmt.expected_schema_objects()
 RETURNS TABLE (object_type text, object_name text, definition text)
