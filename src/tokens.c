@@ -452,7 +452,7 @@ copy_jsonb(const Jsonb *j)
 
 static void
 remember_verified(text *token, Jsonb *claims, const jws_claims *times,
-				  const um_token_identity *id, bool need_role)
+				  const um_token_identity *id, bool need_role, uint64 keys_generation)
 {
 	MemoryContext old;
 
@@ -474,7 +474,7 @@ remember_verified(text *token, Jsonb *claims, const jws_claims *times,
 	last_verified.times.nbf = times->nbf;
 	last_verified.id = *id;
 	last_verified.has_role = need_role;
-	last_verified.keys_generation = um_signing_keys_generation();
+	last_verified.keys_generation = keys_generation;
 	last_verified.valid = true;
 }
 
@@ -483,12 +483,20 @@ um_verify_session_claims(text *token, bool need_role, um_token_identity *id)
 {
 	um_verified_token verified;
 	Jsonb	   *claims;
+	uint64		keys_generation;
 
 	/* What other backends committed up to now: a key retired, a session ended. */
 	AcceptInvalidationMessages();
 
+	/*
+	 * The keys this call checks with.  Should an invalidation arrive later in
+	 * the call (the session check opens a table, which takes them in), the
+	 * memo keeps this older generation and is not trusted again.
+	 */
+	keys_generation = um_signing_keys_generation();
+
 	if (last_verified.valid &&
-		last_verified.keys_generation == um_signing_keys_generation() &&
+		last_verified.keys_generation == keys_generation &&
 		(last_verified.has_role || !need_role) &&
 		last_verified.token_len == VARSIZE_ANY_EXHDR(token) &&
 		memcmp(last_verified.token, VARDATA_ANY(token), last_verified.token_len) == 0)
@@ -507,7 +515,7 @@ um_verify_session_claims(text *token, bool need_role, um_token_identity *id)
 			   errhint("Tokens issued before the update to 1.4 no longer verify: log in again."));
 	um_session_vouch(&id->sid, id->user_id);
 	claims = um_token_claims_jsonb(&verified);
-	remember_verified(token, claims, &verified.claims, id, need_role);
+	remember_verified(token, claims, &verified.claims, id, need_role, keys_generation);
 	return claims;
 }
 
