@@ -1745,7 +1745,8 @@ class Checker:
         problems = []
         attempts = defaultdict(list)
         for a in self.ledger.attempts:
-            attempts[a.user.name].append(a)
+            if a.user is not None:      # None: an unknown username
+                attempts[a.user.name].append(a)
         for u, t0, t1, app, msg in self.ledger.serialization:
             writers = [e for e in self.enders_user[u.name]
                        if e.what.startswith(("set_role", "set_active", "delete_user"))
