@@ -54,3 +54,10 @@ override CFLAGS += -MMD -MP
 ifneq ($(VPATH),)
 $(shell mkdir -p src/core)
 endif
+
+# libFuzzer on the plain-C core, outside the build (nothing above depends
+# on it): FUZZ_SECONDS=N (default 10) or FUZZ_RUNS=N per target, see
+# test/fuzz/run.sh.  Needs clang; e.g. make fuzz FUZZ_RUNS=10000000
+.PHONY: fuzz
+fuzz:
+	bash $(srcdir)/test/fuzz/run.sh
